@@ -45,6 +45,8 @@ export interface ConfigEnvironment {
   /** process.env subset: HOME, XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_STATE_HOME */
   env: Record<string, string | undefined>;
   uid: number;
+  /** the working directory, to place a relative config path (and so the relative paths inside it) */
+  cwd?: string;
 }
 
 /** One problem with a config value. */
@@ -52,4 +54,7 @@ export interface ConfigIssue {
   /** key path, e.g. "stacks[2].name" */
   path: string;
   message: string;
+  /** 1-based position in the file, when known (YAML syntax errors, and keys that exist in the file) */
+  line?: number;
+  column?: number;
 }

@@ -1,0 +1,116 @@
+// Errors the adapters throw. One base class with a stable `code` (what scripts, logs and the HTTP layer match
+// on; never parse the message) and `cause` chaining (the low-level error stays attached for `{ err }` logs).
+// Modelled on undici's errors: small subclasses, each code fixed by its class.
+
+export class StackdError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A constructor or function got an option it cannot work with; names the option, what was expected, what came. */
+export class InvalidOptionError extends StackdError {
+  constructor(readonly option: string, expected: string, got: unknown) {
+    super('STACKD_INVALID_OPTION', `Expected \`${option}\` to be ${expected}, got ${describeValue(got)}`);
+  }
+}
+
+/** The podman API socket is missing, refuses connections, or dropped the connection. */
+export class PodmanUnreachableError extends StackdError {
+  constructor(readonly socketPath: string, options?: { cause?: unknown }) {
+    const why = errnoCode(options?.cause);
+    super(
+      'STACKD_PODMAN_UNREACHABLE',
+      `cannot reach the podman API at ${socketPath}${why ? ` (${why})` : ''}; ` +
+        'is the rootless podman socket running? Fix: systemctl --user enable --now podman.socket',
+      options,
+    );
+  }
+}
+
+/** Podman answered, with a non-2xx status. `podmanMessage` is podman's own `message` (or the body). */
+export class PodmanApiError extends StackdError {
+  constructor(
+    readonly statusCode: number,
+    readonly method: string,
+    readonly path: string,
+    readonly podmanMessage: string,
+    readonly podmanCause?: string,
+  ) {
+    super('STACKD_PODMAN_API', `podman API ${method} ${path} answered ${statusCode}: ${podmanMessage}`);
+  }
+}
+
+/** Podman did not answer (headers or the next body chunk) within the request timeout. */
+export class PodmanTimeoutError extends StackdError {
+  constructor(readonly method: string, readonly path: string, readonly timeoutMs: number, options?: { cause?: unknown }) {
+    super('STACKD_PODMAN_TIMEOUT', `podman API ${method} ${path} did not answer within ${timeoutMs} ms`, options);
+  }
+}
+
+/** Podman answered 2xx with a body that is not what the libpod API promises (e.g. not JSON). */
+export class PodmanBadResponseError extends StackdError {
+  constructor(readonly method: string, readonly path: string, detail: string, options?: { cause?: unknown }) {
+    super('STACKD_PODMAN_BAD_RESPONSE', `podman API ${method} ${path} sent an unreadable answer: ${detail}`, options);
+  }
+}
+
+/** A child process ran past its timeout; its process group was killed. */
+export class ProcessTimeoutError extends StackdError {
+  constructor(readonly argv: string[], readonly timeoutMs: number, readonly stderrTail: string) {
+    super('STACKD_PROCESS_TIMEOUT', `\`${argv.join(' ')}\` did not finish within ${timeoutMs} ms and was killed`);
+  }
+}
+
+/** A child process could not be started at all (executable missing, not executable, bad cwd). */
+export class ProcessSpawnError extends StackdError {
+  constructor(readonly argv: string[], readonly cwd: string | undefined, options?: { cause?: unknown }) {
+    const why = errnoCode(options?.cause);
+    super(
+      'STACKD_PROCESS_SPAWN',
+      `cannot start \`${argv[0] ?? ''}\`${cwd ? ` in ${cwd}` : ''}${why ? ` (${why})` : ''}; ` +
+        'check that it is installed and on the PATH given to stackd',
+      options,
+    );
+  }
+}
+
+/** A child process whose output is only meaningful on success (systemctl list/show) exited non-zero. */
+export class ProcessExitError extends StackdError {
+  constructor(readonly argv: string[], readonly exitCode: number | null, readonly stderrTail: string) {
+    super('STACKD_PROCESS_EXIT', `\`${argv.join(' ')}\` exited with ${exitCode ?? 'a signal'}: ${lastLine(stderrTail)}`);
+  }
+}
+
+/** The desired-state file exists but cannot be read as one. It is left in place for the owner to inspect. */
+export class StateFileCorruptError extends StackdError {
+  constructor(readonly file: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      'STACKD_STATE_FILE_CORRUPT',
+      `desired-state file ${file} is corrupt (${detail}); it was left in place. ` +
+        'Fix or delete it (deleting makes every stack fall back to its default desired state), then restart stackd',
+      options,
+    );
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `\`${v}\` (string)`;
+  if (Array.isArray(v)) return `\`${JSON.stringify(v)}\` (array)`;
+  if (v === null || v === undefined) return `\`${String(v)}\``;
+  return `\`${typeof v === 'object' ? JSON.stringify(v) : String(v)}\` (${typeof v})`;
+}
+
+function errnoCode(cause: unknown): string | undefined {
+  if (cause && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string') return cause.code;
+  return undefined;
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? '(no stderr)';
+}

@@ -1,0 +1,27 @@
+// Retry delay for the queue: capped exponential. Deterministic unless the caller passes a random source.
+
+/**
+ * Delay before retry number `attempt` (1-based): attempt 1 → baseMs, 2 → 2×baseMs, 3 → 4×baseMs …, never above
+ * maxMs.
+ *
+ * With `random` (returning [0, 1), e.g. Math.random), "equal jitter": the delay is drawn from [d/2, d). Stacks that
+ * failed together (podman restarted, a shared dependency down) then retry spread out instead of all at once,
+ * and no retry comes sooner than half the nominal delay. Without `random` the result is exact, for tests and
+ * for showing `retryAt`.
+ */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random?: () => number): number {
+  if (!Number.isInteger(attempt) || attempt < 1) {
+    throw new RangeError(`Expected \`attempt\` to be an integer from 1 and up, got \`${String(attempt)}\` (${typeof attempt})`);
+  }
+  if (!Number.isFinite(baseMs) || baseMs < 0) {
+    throw new RangeError(`Expected \`baseMs\` to be a finite number from 0 and up, got \`${String(baseMs)}\` (${typeof baseMs})`);
+  }
+  if (!(maxMs >= baseMs)) {
+    throw new RangeError(`Expected \`maxMs\` to be at least baseMs (${baseMs}), got \`${String(maxMs)}\` (${typeof maxMs})`);
+  }
+  // 2 ** (attempt - 1) becomes Infinity for large attempts; Math.min keeps that at maxMs (baseMs 0 stays 0).
+  const nominal = baseMs === 0 ? 0 : Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+  if (!random) return nominal;
+  const r = Math.min(Math.max(random(), 0), 1);
+  return Math.round(nominal / 2 + (r * nominal) / 2);
+}

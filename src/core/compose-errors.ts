@@ -1,0 +1,95 @@
+// Picks the line(s) of `podman compose` stderr that say what went wrong, for a reconcile's `reason`.
+// Shapes seen in the lab (docker-compose 2.26.1 behind podman 5.4.2, fixtures test/fixtures/compose-*.stderr.txt):
+//   ` a Pulling` / ` Container x  Started`                   progress: indented, dropped
+//   `Error response from daemon: {"message":"manifest unknown: manifest unknown"}`
+//   `error while interpolating services.a.environment.FOO: required variable X is missing a value`
+//   `open /srv/x/compose.yml: no such file or directory` · `Couldn't find env file: /run/…/x.env`
+//   `time="…" level=warning msg="The \"X\" variable is not set. Defaulting to a blank string."`
+//   `Error: executing /usr/libexec/docker/cli-plugins/docker-compose … exit status 18`   podman's wrapper, dropped
+//   `Error: looking up compose provider failed` + `exec: "…": stat …: no such file or directory`
+
+const MAX_LINES = 5;
+const MAX_LINE_CHARS = 500;
+
+const KNOWN_ERROR = [
+  /^Error response from daemon:/,
+  /required variable .* is missing a value/,
+  /no such file or directory/i,
+  /^Couldn't find env file/i,
+  /^error[:\s]/i,
+];
+const PODMAN_WRAPPER = /^Error: executing \S+.* exit status \d+$/;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+const LOGFMT = /^time="[^"]*"\s+level=(\w+)\s+msg="((?:[^"\\]|\\.)*)"/;
+
+export function summarizeComposeError(stderr: string): string {
+  const known: string[] = [];
+  const other: string[] = [];
+  const warnings: string[] = [];
+  let wrapper: string | undefined;
+
+  for (const raw of stderr.split('\n')) {
+    const line = raw.replace(ANSI, '').replace(/\r$/, '').trimEnd();
+    if (line.trim() === '') continue;
+    // compose progress lines (" a Pulling", " Container x  Starting") are indented
+    if (/^\s/.test(line)) continue;
+    if (PODMAN_WRAPPER.test(line)) {
+      wrapper = line;
+      continue;
+    }
+    const logfmt = LOGFMT.exec(line);
+    if (logfmt) {
+      const msg = unescapeLogfmt(logfmt[2] ?? '');
+      if (logfmt[1] === 'error' || logfmt[1] === 'fatal') known.push(msg);
+      else if (logfmt[1] === 'warning') warnings.push(msg);
+      continue;
+    }
+    const clean = unwrapDaemonJson(line);
+    (KNOWN_ERROR.some((re) => re.test(clean)) ? known : other).push(clean);
+  }
+
+  const picked = known.length ? known : other.length ? other.slice(-MAX_LINES) : warnings.length ? warnings : wrapper ? [wrapper] : [];
+  return dedupe(picked)
+    .slice(0, MAX_LINES)
+    .map((l) => (l.length > MAX_LINE_CHARS ? `${l.slice(0, MAX_LINE_CHARS)}…` : l))
+    .join('; ');
+}
+
+/** `Error response from daemon: {"message":"x"}` → `Error response from daemon: x` */
+function unwrapDaemonJson(line: string): string {
+  const m = /^(Error response from daemon: )(\{.*\})$/.exec(line);
+  if (!m) return line;
+  try {
+    const parsed: unknown = JSON.parse(m[2] ?? '');
+    if (parsed && typeof parsed === 'object' && 'message' in parsed && typeof parsed.message === 'string') {
+      return `${m[1] ?? ''}${parsed.message}`;
+    }
+  } catch {
+    // not JSON after all: keep the line as it was
+  }
+  return line;
+}
+
+function unescapeLogfmt(s: string): string {
+  return s.replace(/\\(.)/g, '$1');
+}
+
+function dedupe(lines: string[]): string[] {
+  return [...new Set(lines)];
+}
+
+/**
+ * Services that compose's progress output marks as failed (` ghost Error {"message":…}` while pulling,
+ * ` Container x-ghost-1  Error` while starting). The daemon's error line alone does not say which
+ * service or image it was about; these names let the reason say so.
+ */
+export function failedServices(stderr: string): string[] {
+  const names: string[] = [];
+  for (const raw of stderr.split('\n')) {
+    const line = raw.replace(ANSI, '');
+    const m = /^\s+(?:Container\s+)?(\S+)\s+Error\b/.exec(line);
+    if (m?.[1]) names.push(m[1]);
+  }
+  return dedupe(names);
+}

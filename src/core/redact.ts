@@ -1,0 +1,91 @@
+// Scrubbing env-file values out of everything an operator sees (reasons, logs, responses, notifications).
+
+export const REDACTED = '***';
+/** Shorter values match too much ordinary text to be worth hiding (and hiding them would garble messages). */
+export const MIN_SECRET_LENGTH = 4;
+/** Env values that are settings, not secrets; hiding them would turn `"ok":true` into `"ok":***` in every log. */
+const NOT_SECRET = new Set(['true', 'false', 'yes', 'no', 'null', 'none', 'on', 'off']);
+
+export interface RedactorOptions {
+  /** Values never hidden even when an env file holds them, e.g. stack, project and unit names. */
+  keep?: Iterable<string>;
+}
+
+/**
+ * Returns a function that replaces every occurrence of each secret value with `***`.
+ * Besides each value it also hides each line of a multi-line value (a PEM key printed line by line) and the
+ * JSON-escaped form (a value with quotes or backslashes inside a JSON log line). Longest first, in one pass,
+ * so a secret that contains another is hidden whole.
+ */
+export function makeRedactor(secretValues: Iterable<string>, options: RedactorOptions = {}): (text: string) => string {
+  const keep = new Set(options.keep ?? []);
+  const candidates = new Set<string>();
+  for (const value of secretValues) {
+    const forms = [value, ...value.split(/\r?\n/), JSON.stringify(value).slice(1, -1)];
+    for (const form of forms) {
+      if (form.length >= MIN_SECRET_LENGTH && !keep.has(form) && !NOT_SECRET.has(form.toLowerCase())) candidates.add(form);
+    }
+  }
+  if (candidates.size === 0) return (text) => text;
+  const sorted = [...candidates].sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(sorted.map(escapeRegExp).join('|'), 'g');
+  return (text) => text.replace(pattern, REDACTED);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+const DOUBLE_QUOTE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\', $: '$' };
+
+/**
+ * Reads a dotenv file as docker-compose does (KEY=VALUE, `export ` prefix, single quotes literal, double quotes
+ * with \n \t \" \\ escapes and line breaks, `#` comments, ` #` inline comments after unquoted values).
+ * Lines without `=` (compose takes those from its environment) are skipped. Its job is to learn values to
+ * scrub, so it never throws: an unterminated quote yields the rest of that line.
+ */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').trimStart();
+    if (line === '' || line.startsWith('#')) continue;
+    const body = line.replace(/^export\s+/, '');
+    const eq = body.indexOf('=');
+    if (eq < 0) continue;
+    const key = body.slice(0, eq).trim();
+    if (key === '' || /\s/.test(key)) continue;
+    const rest = body.slice(eq + 1).trimStart();
+    const quote = rest[0];
+    if (quote === '"' || quote === "'") {
+      const found = readQuoted(lines, i, rest.slice(1), quote);
+      out[key] = found.value;
+      i = found.lastLine;
+    } else {
+      out[key] = rest.replace(/\s+#.*$/, '').trimEnd();
+    }
+  }
+  return out;
+}
+
+function readQuoted(lines: string[], start: number, first: string, quote: string): { value: string; lastLine: number } {
+  let value = '';
+  let text = first;
+  for (let i = start; i < lines.length; i++) {
+    for (let j = 0; j < text.length; j++) {
+      const c = text[j] ?? '';
+      if (c === quote) return { value, lastLine: i };
+      if (quote === '"' && c === '\\' && j + 1 < text.length) {
+        const next = text[j + 1] ?? '';
+        value += DOUBLE_QUOTE_ESCAPES[next] ?? `\\${next}`;
+        j++;
+        continue;
+      }
+      value += c;
+    }
+    value += '\n';
+    text = lines[i + 1] ?? '';
+  }
+  // Unterminated: not a value compose would accept; keep the first line so it is still scrubbed.
+  return { value: first, lastLine: start };
+}

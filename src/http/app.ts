@@ -1,0 +1,153 @@
+// The HTTP shell: builds the fastify app (no listen; see listen.ts). Everything it knows comes in as arguments.
+// On the unix socket (writable) it serves reads and writes; on the optional TCP listener the write routes do not
+// exist at all, so a request for one gets a 404 saying where writes are accepted.
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { UnknownStackError } from '../supervisor/api.js';
+import type { StackAction, SupervisorApi } from '../supervisor/api.js';
+import {
+  ErrorBodySchema, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema,
+  ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
+} from './schemas.js';
+import type { ErrorBody, ErrorCode } from './schemas.js';
+
+export interface MetricsText {
+  contentType: string;
+  body: string;
+}
+
+export interface AppOptions {
+  supervisor: SupervisorApi;
+  logger: FastifyBaseLogger;
+  /** true on the unix socket; false on the read-only TCP listener */
+  writable: boolean;
+  metrics?: () => Promise<MetricsText>;
+}
+
+const errors = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema };
+const STACK_ACTIONS: readonly StackAction[] = ['up', 'stop', 'down'];
+
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+export function buildApp(opts: AppOptions): FastifyInstance {
+  const { supervisor, writable } = opts;
+  // No per-request log lines: stackctl long-polls jobs, and the log is for decisions (writes are logged below).
+  const app = Fastify({ loggerInstance: opts.logger, logController: new LogController({ disableRequestLogging: true }) });
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: unknown, req, reply) => sendError(err, req, reply));
+  app.setNotFoundHandler((req, reply) => {
+    const isWrite = req.method !== 'GET' && req.method !== 'HEAD';
+    const hint = !writable && isWrite ? ': this listener is read-only; writes are accepted only on the unix socket' : '';
+    return reply.code(404).send(errorBody('not-found', `no route ${req.method} ${req.url.split('?')[0]}${hint}`));
+  });
+
+  r.get('/healthz', { schema: { response: { 200: HealthzSchema } } }, () => ({ ok: true as const }));
+
+  r.get('/readyz', { schema: { response: { 200: ReadinessSchema, 503: ReadinessSchema, ...errors } } },
+    async (req, reply) => {
+      try {
+        const readiness = await supervisor.readiness();
+        return reply.code(readiness.ready ? 200 : 503).send(readiness);
+      } catch (err) {
+        req.log.error({ err }, 'readiness check failed');
+        return reply.code(503).send({ ready: false, podman: { reachable: false, error: 'readiness check failed; see the stackd log' } });
+      }
+    });
+
+  r.get('/v1/stacks', { schema: { response: { 200: StackListSchema, ...errors } } },
+    () => ({ stacks: supervisor.listStacks() }));
+
+  r.get('/v1/stacks/:name', { schema: { params: StackParamsSchema, response: { 200: StackStatusSchema, ...errors } } },
+    (req) => {
+      const stack = supervisor.getStack(req.params.name);
+      if (!stack) throw new UnknownStackError(req.params.name, supervisor.listStacks().map((s) => s.name));
+      return stack;
+    });
+
+  r.get('/v1/jobs/:id', {
+    schema: { params: JobParamsSchema, querystring: JobQuerySchema, response: { 200: JobEnvelopeSchema, ...errors } },
+  }, async (req, reply) => {
+    const wait = req.query.wait ?? 0;
+    const job = wait > 0 ? await supervisor.waitJob(req.params.id, wait) : supervisor.getJob(req.params.id);
+    if (!job) return reply.code(404).send(errorBody('unknown-job', `no job with id "${req.params.id}" (jobs are kept in memory; stackd may have restarted)`));
+    return { job };
+  });
+
+  r.get('/metrics', { schema: { response: { 200: Type.String(), ...errors } } }, async (_req, reply) => {
+    if (!opts.metrics) return reply.code(404).send(errorBody('not-found', 'metrics are not enabled in this stackd'));
+    const { contentType, body } = await opts.metrics();
+    return reply.type(contentType).send(body);
+  });
+
+  if (writable) {
+    for (const action of STACK_ACTIONS) {
+      r.post(`/v1/stacks/:name/${action}`, {
+        schema: { params: StackParamsSchema, response: { 202: JobEnvelopeSchema, ...errors } },
+      }, async (req, reply) => {
+        const job = supervisor.request(req.params.name, action);
+        req.log.info({ stack: req.params.name, action, job: job.id }, 'stack action requested');
+        return reply.code(202).send({ job });
+      });
+    }
+    for (const kind of ['check', 'gc'] as const) {
+      r.post(`/v1/${kind}`, {
+        schema: { body: JobRequestBodySchema, response: { 202: JobEnvelopeSchema, ...errors } },
+        // the body is optional: `curl -X POST .../v1/gc` sends none
+        preValidation: async (req) => { req.body ??= {}; },
+      }, async (req, reply) => {
+        const { stack } = req.body;
+        const job = supervisor.startJob(kind, stack);
+        req.log.info({ stack, kind, job: job.id }, 'job requested');
+        return reply.code(202).send({ job });
+      });
+    }
+  }
+  return app;
+}
+
+function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof UnknownStackError) return reply.code(404).send(errorBody('unknown-stack', err.message));
+  const e = toHttpError(err);
+  if (e.validation) return reply.code(400).send(errorBody('bad-request', validationMessage(e, req)));
+  const status = e.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return reply.code(status).send(errorBody(status === 404 ? 'not-found' : 'bad-request', e.message));
+  }
+  req.log.error({ err, method: req.method, url: req.url }, 'request failed');
+  return reply.code(500).send(errorBody('internal', `internal error in stackd (request ${req.id}); the details are in the stackd log`));
+}
+
+interface HttpErrorLike {
+  message: string;
+  statusCode?: number;
+  validation?: { instancePath?: string; keyword?: string; params?: Record<string, unknown> }[];
+  validationContext?: string;
+}
+
+function toHttpError(err: unknown): HttpErrorLike {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const { statusCode, validation, validationContext } = err as Error & Partial<HttpErrorLike>;
+  return { message: err.message, statusCode: typeof statusCode === 'number' ? statusCode : undefined, validation, validationContext };
+}
+
+/** Says what was expected and what arrived, instead of the validator's schema-speak where it can. */
+function validationMessage(e: HttpErrorLike, req: FastifyRequest): string {
+  const where = e.validationContext ?? 'request';
+  const items = e.validation ?? [];
+  const nameField = items.map((v) => v.instancePath).find((p) => p === '/name' || p === '/stack');
+  if (nameField && (where === 'params' || where === 'body')) {
+    const source: unknown = where === 'params' ? req.params : req.body;
+    const value = source && typeof source === 'object' ? (source as Record<string, unknown>)[nameField.slice(1)] : undefined;
+    return `invalid stack name ${JSON.stringify(value)}: expected 1 to 63 characters from a-z, 0-9, "_" and "-", starting with a letter or digit`;
+  }
+  const extra = items.find((v) => v.keyword === 'additionalProperties')?.params?.additionalProperties;
+  if (Array.isArray(extra)) return `${where} has unexpected field(s): ${extra.map((f) => JSON.stringify(f)).join(', ')}`;
+  return e.message;
+}

@@ -1,0 +1,109 @@
+// One TypeBox schema per shape the HTTP API sends or accepts. fastify validates and serializes with them; the
+// compile-time checks at the bottom keep them equal to the domain types in core/model.ts and supervisor/api.ts.
+import Type from 'typebox';
+import type { Static } from 'typebox';
+import { STACK_NAME_PATTERN } from '../core/stack-name.js';
+import type { ContainerView, ReconcileResult, StackStatus } from '../core/model.js';
+import type { Job, Readiness } from '../supervisor/api.js';
+
+/** Stack names reach argv, unit names and metric labels; the config validates them with the same pattern. */
+export const StackNameSchema = Type.String({ pattern: STACK_NAME_PATTERN.source });
+
+export const DesiredStateSchema = Type.Enum(['running', 'stopped']);
+export const PhaseSchema = Type.Enum(['idle', 'queued', 'reconciling', 'backoff']);
+export const StackHealthSchema = Type.Enum(['healthy', 'progressing', 'degraded', 'down', 'unknown']);
+export const StackStateSchema = Type.Enum(['pending', 'converged', 'progressing', 'degraded', 'failed', 'stopped']);
+export const ResultKindSchema = Type.Enum(['ok', 'failed', 'skipped']);
+export const ReasonCodeSchema = Type.Enum([
+  'env-file-missing', 'compose-config', 'compose-failed', 'compose-timeout', 'label-invariant',
+  'podman-unreachable', 'config-invalid', 'stopped', 'unchanged', 'internal',
+]);
+export const ContainerHealthSchema = Type.Enum(['healthy', 'unhealthy', 'starting', 'none', 'stopped', 'reset']);
+
+export const ReconcileResultSchema = Type.Object({
+  result: ResultKindSchema,
+  reasonCode: Type.Optional(ReasonCodeSchema),
+  reason: Type.Optional(Type.String()),
+  startedAt: Type.String(),
+  finishedAt: Type.String(),
+  durationMs: Type.Number(),
+});
+
+export const ContainerViewSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  service: Type.String(),
+  state: Type.String(),
+  health: ContainerHealthSchema,
+});
+
+export const StackStatusSchema = Type.Object({
+  name: Type.String(),
+  project: Type.String(),
+  unit: Type.String(),
+  desired: DesiredStateSchema,
+  phase: PhaseSchema,
+  retryAt: Type.Optional(Type.String()),
+  health: StackHealthSchema,
+  state: StackStateSchema,
+  lastResult: Type.Optional(ReconcileResultSchema),
+  containers: Type.Array(ContainerViewSchema),
+});
+
+export const StackListSchema = Type.Object({ stacks: Type.Array(StackStatusSchema) });
+
+export const JobKindSchema = Type.Enum(['up', 'stop', 'down', 'check', 'gc']);
+export const JobStatusSchema = Type.Enum(['queued', 'running', 'done', 'failed']);
+
+export const JobSchema = Type.Object({
+  id: Type.String(),
+  kind: JobKindSchema,
+  stack: Type.Optional(Type.String()),
+  status: JobStatusSchema,
+  createdAt: Type.String(),
+  finishedAt: Type.Optional(Type.String()),
+  result: Type.Optional(ReconcileResultSchema),
+  error: Type.Optional(Type.String()),
+  output: Type.Optional(Type.Unknown()),
+});
+
+export const JobEnvelopeSchema = Type.Object({ job: JobSchema });
+
+export const ReadinessSchema = Type.Object({
+  ready: Type.Boolean(),
+  podman: Type.Object({
+    reachable: Type.Boolean(),
+    version: Type.Optional(Type.String()),
+    error: Type.Optional(Type.String()),
+  }),
+});
+
+export const HealthzSchema = Type.Object({ ok: Type.Literal(true) });
+
+/** Stable error codes of the HTTP API; stackctl maps them to exit codes. */
+export const ErrorCodeSchema = Type.Enum([
+  'bad-request', 'unknown-stack', 'unknown-job', 'not-found', 'internal',
+]);
+
+export const ErrorBodySchema = Type.Object({
+  error: Type.Object({ code: ErrorCodeSchema, message: Type.String() }),
+});
+
+export const StackParamsSchema = Type.Object({ name: StackNameSchema });
+export const JobParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+export const MAX_WAIT_MS = 60_000;
+export const JobQuerySchema = Type.Object({ wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_MS })) });
+/** POST /v1/check and /v1/gc (the app treats a missing body as `{}`). */
+export const JobRequestBodySchema = Type.Object({ stack: Type.Optional(StackNameSchema) }, { additionalProperties: false });
+
+export type ErrorCode = Static<typeof ErrorCodeSchema>;
+export type ErrorBody = Static<typeof ErrorBodySchema>;
+
+// Compile-time: each schema's static type equals its domain type, in both directions.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _stackStatus: Same<Static<typeof StackStatusSchema>, StackStatus> = true;
+const _reconcileResult: Same<Static<typeof ReconcileResultSchema>, ReconcileResult> = true;
+const _containerView: Same<Static<typeof ContainerViewSchema>, ContainerView> = true;
+const _job: Same<Static<typeof JobSchema>, Job> = true;
+const _readiness: Same<Static<typeof ReadinessSchema>, Readiness> = true;
+export const schemaTypeChecks = [_stackStatus, _reconcileResult, _containerView, _job, _readiness] as const;

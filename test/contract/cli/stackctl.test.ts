@@ -1,0 +1,269 @@
+// stackctl against the real HTTP app (fake supervisor) on a real unix socket; main() runs in-process.
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../../src/http/app.js';
+import { listenUnixSocket } from '../../../src/http/listen.js';
+import { defaultSocketPath, main } from '../../../src/cli/stackctl.js';
+import type { CliIo } from '../../../src/cli/stackctl.js';
+import { FakeSupervisor, makeStack } from '../http/fake-supervisor.js';
+import type { Job } from '../../../src/supervisor/api.js';
+
+let dir: string;
+let socket: string;
+let app: FastifyInstance;
+let supervisor: FakeSupervisor;
+
+const NOW = Date.parse('2026-02-12T21:10:00.000Z');
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'stackctl-'));
+  socket = join(dir, 'run', 'stackd', 'stackd.sock');
+  supervisor = new FakeSupervisor([]);
+  app = buildApp({ supervisor, logger: pino({ level: 'silent' }), writable: true });
+  await listenUnixSocket(app, socket);
+});
+
+afterAll(async () => {
+  await app.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  supervisor.stacks = [
+    makeStack('immich', { lastResult: { result: 'ok', startedAt: '2026-02-12T21:06:55.000Z', finishedAt: '2026-02-12T21:07:00.000Z', durationMs: 4200 } }),
+    makeStack('broken', { state: 'failed', health: 'down', containers: [] }),
+  ];
+  supervisor.onRequest = () => undefined;
+  supervisor.maxWaitMs = Infinity;
+  supervisor.waitCalls = 0;
+  supervisor.requests.length = 0;
+});
+
+interface Run { code: number; stdout: string; stderr: string }
+
+async function run(args: string[], extra: Partial<CliIo> = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    env: { STACKD_SOCKET: socket },
+    uid: 1000,
+    stdout: { write: (s: string) => { stdout += s; } },
+    stderr: { write: (s: string) => { stderr += s; } },
+    now: () => NOW,
+    sleep: async () => undefined,
+    ...extra,
+  });
+  return { code, stdout, stderr };
+}
+
+/** Jobs finish a moment after they are requested, with this verdict. */
+function finishWith(patch: (job: Job) => Partial<Job>, delayMs = 30): void {
+  supervisor.onRequest = (job) => { setTimeout(() => supervisor.finish(job.id, patch(job)), delayMs); };
+}
+
+const ok = { result: 'ok' as const, startedAt: '2026-02-12T21:09:55.000Z', finishedAt: '2026-02-12T21:10:00.000Z', durationMs: 4200 };
+
+describe('the socket', () => {
+  it('is 0600 in a 0700 directory', async () => {
+    expect((await stat(socket)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'run', 'stackd'))).mode & 0o777).toBe(0o700);
+  });
+});
+
+describe('status', () => {
+  it('prints a table of all stacks', async () => {
+    const r = await run(['status']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.split('\n')).toEqual([
+      'STACK   STATE      HEALTH   CONTAINERS  LAST        REASON',
+      'immich  converged  healthy  2/2         ok 3m ago',
+      'broken  failed     down     0/0         ok 10m ago',
+      '',
+    ]);
+  });
+
+  it('--json prints {stacks:[...]} exactly as the API sends it', async () => {
+    const r = await run(['status', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ stacks: supervisor.stacks });
+  });
+
+  it('status NAME shows the stack with each container', async () => {
+    const r = await run(['status', 'immich']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('immich: converged, health healthy\n');
+    expect(r.stdout).toContain('    immich-app-1  app      running  healthy\n');
+    expect(r.stdout).toContain('    immich-db-1   db       running  none\n');
+  });
+
+  it('status NAME --json prints the stack', async () => {
+    const r = await run(['--json', 'status', 'broken']);
+    expect(JSON.parse(r.stdout)).toEqual(supervisor.stacks[1]);
+  });
+
+  it('an unknown stack exits 4 and lists the known ones', async () => {
+    const r = await run(['status', 'nextcloud']);
+    expect(r).toEqual({ code: 4, stdout: '', stderr: 'stackctl: no stack named "nextcloud" in the config; known stacks: immich, broken\n' });
+  });
+
+  it('an invalid stack name exits 2 with the daemon\'s message', async () => {
+    const r = await run(['status', 'Not_OK']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invalid stack name "Not_OK"');
+  });
+});
+
+describe('up / stop / down', () => {
+  it('up waits for the verdict and exits 0 when the reconcile succeeded', async () => {
+    finishWith(() => ({ result: ok }));
+    const r = await run(['up', 'immich']);
+    expect(r).toEqual({ code: 0, stdout: 'up immich: ok in 4.2s\n', stderr: '' });
+    expect(supervisor.requests).toContainEqual({ kind: 'up', stack: 'immich' });
+  });
+
+  it('up exits 1 with the reason when the reconcile failed', async () => {
+    finishWith(() => ({ result: { ...ok, result: 'failed', reasonCode: 'compose-failed', reason: 'pull access denied for nosuch/image' } }));
+    const r = await run(['up', 'broken']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'stackctl: up broken: failed in 4.2s: compose-failed: pull access denied for nosuch/image\n' });
+  });
+
+  it('a job that failed without a verdict exits 1', async () => {
+    finishWith(() => ({ status: 'failed', error: 'stackd is shutting down' }));
+    const r = await run(['stop', 'immich']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stackctl: stop immich: failed: stackd is shutting down\n');
+  });
+
+  it('follows a long job across many long-polls (no client timeout)', async () => {
+    supervisor.maxWaitMs = 10;
+    finishWith(() => ({ result: ok }), 120);
+    const r = await run(['down', 'immich']);
+    expect(r.code).toBe(0);
+    expect(supervisor.waitCalls).toBeGreaterThan(3);
+  });
+
+  it('--no-block returns once queued', async () => {
+    const r = await run(['up', 'immich', '--no-block']);
+    expect(r).toEqual({ code: 0, stdout: expect.stringMatching(/^up immich: queued \(job job-\d+\)\n$/), stderr: '' });
+  });
+
+  it('--json prints the finished job', async () => {
+    finishWith(() => ({ result: ok }));
+    const r = await run(['up', 'immich', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'up', stack: 'immich', status: 'done', result: ok });
+  });
+
+  it('an unknown stack exits 4', async () => {
+    const r = await run(['up', 'nextcloud']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('no stack named "nextcloud"');
+  });
+});
+
+describe('up --healthy', () => {
+  it('waits until the stack is healthy', async () => {
+    finishWith(() => ({ result: ok }));
+    supervisor.stacks[0] = { ...makeStack('immich'), health: 'progressing', state: 'progressing' };
+    let polls = 0;
+    const r = await run(['up', 'immich', '--healthy'], {
+      sleep: async () => { if (++polls === 3) supervisor.stacks[0] = makeStack('immich'); },
+    });
+    expect(r).toEqual({ code: 0, stdout: 'up immich: ok in 4.2s\nimmich: healthy\n', stderr: '' });
+    expect(polls).toBe(3);
+  });
+
+  it('fails when the stack turns down', async () => {
+    finishWith(() => ({ result: ok }));
+    supervisor.stacks[0] = { ...makeStack('immich'), health: 'progressing' };
+    const r = await run(['up', 'immich', '--healthy'], {
+      sleep: async () => { supervisor.stacks[0] = { ...makeStack('immich'), health: 'down', state: 'degraded' }; },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stackctl: immich did not become healthy: state degraded, health down\n');
+  });
+
+  it('fails after --timeout', async () => {
+    finishWith(() => ({ result: ok }));
+    supervisor.stacks[0] = { ...makeStack('immich'), health: 'degraded', state: 'degraded' };
+    let clock = NOW;
+    const r = await run(['up', 'immich', '--healthy', '--timeout', '10s'], {
+      now: () => clock,
+      sleep: async (ms) => { clock += ms; },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stackctl: immich not healthy after 10s: state degraded, health degraded\n');
+  });
+});
+
+describe('check and gc', () => {
+  it('check prints the job\'s lines', async () => {
+    finishWith(() => ({ output: { lines: ['immich: ok', 'broken: PODMAN_SYSTEMD_UNIT missing on broken-app-1'] } }));
+    const r = await run(['check']);
+    expect(r).toEqual({ code: 0, stdout: 'immich: ok\nbroken: PODMAN_SYSTEMD_UNIT missing on broken-app-1\n', stderr: '' });
+  });
+
+  it('check NAME sends the stack; unknown exits 4', async () => {
+    finishWith(() => ({ output: { lines: [] } }));
+    expect((await run(['check', 'immich'])).code).toBe(0);
+    expect(supervisor.requests).toContainEqual({ kind: 'check', stack: 'immich' });
+    expect((await run(['check', 'nope'])).code).toBe(4);
+  });
+
+  it('gc prints structured output as JSON', async () => {
+    finishWith(() => ({ output: { removed: ['abc.timer'] } }));
+    const r = await run(['gc']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ removed: ['abc.timer'] });
+  });
+});
+
+describe('no daemon', () => {
+  it('exits 3 naming the socket and how to start stackd', async () => {
+    const missing = join(dir, 'nowhere', 'stackd.sock');
+    const r = await run(['status', '--socket', missing]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(`stackctl: cannot reach stackd at ${missing} (ENOENT). Is it running? Start it with: systemctl --user start stackd.socket stackd.service   (or: stackd --config <path>)\n`);
+  });
+
+  it('uses STACKD_SOCKET, then $XDG_RUNTIME_DIR/stackd/stackd.sock, then /run/user/<uid>', async () => {
+    const r = await run(['up', 'immich'], { env: { XDG_RUNTIME_DIR: join(dir, 'xdg') } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`cannot reach stackd at ${join(dir, 'xdg', 'stackd', 'stackd.sock')} (ENOENT)`);
+    expect(defaultSocketPath({}, 1234)).toBe('/run/user/1234/stackd/stackd.sock');
+    expect(defaultSocketPath({ STACKD_SOCKET: '/x.sock', XDG_RUNTIME_DIR: '/r' }, 1)).toBe('/x.sock');
+  });
+});
+
+describe('usage', () => {
+  it.each([
+    [[], 'missing command'],
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['up'], '"up" takes exactly one stack name, got 0'],
+    [['stop', 'a', 'b'], '"stop" takes exactly one stack name, got 2'],
+    [['status', 'a', 'b'], '"status" takes at most one stack name, got 2'],
+    [['gc', 'x'], '"gc" takes no arguments, got "x"'],
+    [['status', '--healthy'], '--no-block, --healthy and --timeout apply only to "up"'],
+    [['up', 'immich', '--timeout', '5m'], '--timeout applies only with --healthy'],
+    [['up', 'immich', '--healthy', '--timeout', 'soon'], '--timeout: got "soon"; expected a duration like 30s, 5m or 1h'],
+    [['up', 'immich', '--healthy', '--no-block'], '--no-block and --healthy exclude each other'],
+    [['status', '--colour'], "Unknown option '--colour'"],
+  ])('%j exits 2: %s', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain('stackctl --help');
+    expect(supervisor.requests).toEqual([]);
+  });
+
+  it('--help prints usage and exits 0', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: stackctl/);
+    expect(r.stdout).toContain('Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 stackd unreachable, 4 unknown stack');
+  });
+});

@@ -1,0 +1,94 @@
+// An in-memory SupervisorApi for the HTTP and CLI contract tests: jobs finish when the test (or `onRequest`) says so.
+import { UnknownStackError } from '../../../src/supervisor/api.js';
+import type { Job, JobKind, Readiness, StackAction, SupervisorApi } from '../../../src/supervisor/api.js';
+import type { ReconcileResult, StackStatus } from '../../../src/core/model.js';
+
+export function makeStack(name: string, overrides: Partial<StackStatus> = {}): StackStatus {
+  return {
+    name,
+    project: name,
+    unit: `${name}.service`,
+    desired: 'running',
+    phase: 'idle',
+    health: 'healthy',
+    state: 'converged',
+    lastResult: okResult('2026-02-12T21:00:00.000Z'),
+    containers: [
+      { id: `${name}-1`, name: `${name}-app-1`, service: 'app', state: 'running', health: 'healthy' },
+      { id: `${name}-2`, name: `${name}-db-1`, service: 'db', state: 'running', health: 'none' },
+    ],
+    ...overrides,
+  };
+}
+
+export function okResult(finishedAt: string): ReconcileResult {
+  return { result: 'ok', startedAt: finishedAt, finishedAt, durationMs: 4200 };
+}
+
+export class FakeSupervisor implements SupervisorApi {
+  readonly jobs = new Map<string, Job>();
+  readonly requests: { kind: JobKind; stack?: string }[] = [];
+  readiness: () => Promise<Readiness> = async () => ({ ready: true, podman: { reachable: true, version: '5.4.2' } });
+  /** caps every long-poll, like a daemon that answers early; lets tests see the client poll again */
+  maxWaitMs = Infinity;
+  waitCalls = 0;
+  /** called after a job is created; may finish it right away */
+  onRequest: (job: Job) => void = () => undefined;
+  #nextId = 1;
+  readonly #waiters = new Map<string, (() => void)[]>();
+
+  constructor(public stacks: StackStatus[]) {}
+
+  listStacks(): StackStatus[] {
+    return this.stacks;
+  }
+
+  getStack(name: string): StackStatus | undefined {
+    return this.stacks.find((s) => s.name === name);
+  }
+
+  request(name: string, action: StackAction): Job {
+    if (!this.getStack(name)) throw new UnknownStackError(name, this.stacks.map((s) => s.name));
+    return this.#create(action, name);
+  }
+
+  startJob(kind: 'check' | 'gc', stack?: string): Job {
+    if (stack !== undefined && !this.getStack(stack)) throw new UnknownStackError(stack, this.stacks.map((s) => s.name));
+    return this.#create(kind, stack);
+  }
+
+  getJob(id: string): Job | undefined {
+    return this.jobs.get(id);
+  }
+
+  waitJob(id: string, requestedMs: number): Promise<Job | undefined> {
+    this.waitCalls++;
+    const timeoutMs = Math.min(requestedMs, this.maxWaitMs);
+    const job = this.jobs.get(id);
+    if (!job || job.status === 'done' || job.status === 'failed') return Promise.resolve(job);
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); resolve(this.jobs.get(id)); };
+      const timer = setTimeout(() => {
+        this.#waiters.set(id, (this.#waiters.get(id) ?? []).filter((w) => w !== done));
+        resolve(this.jobs.get(id));
+      }, timeoutMs);
+      this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), done]);
+    });
+  }
+
+  finish(id: string, patch: Partial<Job>): void {
+    const job = this.jobs.get(id);
+    if (!job) throw new Error(`no job ${id}`);
+    this.jobs.set(id, { ...job, status: 'done', finishedAt: '2026-02-12T21:00:05.000Z', ...patch });
+    for (const w of this.#waiters.get(id) ?? []) w();
+    this.#waiters.delete(id);
+  }
+
+  #create(kind: JobKind, stack: string | undefined): Job {
+    const job: Job = { id: `job-${this.#nextId++}`, kind, status: 'queued', createdAt: '2026-02-12T21:00:00.000Z', ...(stack === undefined ? {} : { stack }) };
+    this.jobs.set(job.id, job);
+    this.requests.push({ kind, ...(stack === undefined ? {} : { stack }) });
+    this.onRequest(job);
+    return this.jobs.get(job.id) ?? job;
+  }
+}

@@ -1,0 +1,150 @@
+// listen.ts against real sockets in a temp dir: stale-socket handling, 0600, socket activation, the TCP listener.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Client, request } from 'undici';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../../src/http/app.js';
+import { listenTcp, listenUnixSocket, systemdListenFd } from '../../../src/http/listen.js';
+import { FakeSupervisor, makeStack } from './fake-supervisor.js';
+
+let dir: string;
+const apps: FastifyInstance[] = [];
+
+function newApp(writable = true): FastifyInstance {
+  const app = buildApp({ supervisor: new FakeSupervisor([makeStack('immich')]), logger: pino({ level: 'silent' }), writable });
+  apps.push(app);
+  return app;
+}
+
+beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'stackd-listen-')); });
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Leaves a socket file nobody listens on, the way a SIGKILLed stackd does. */
+async function staleSocket(path: string): Promise<void> {
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  await new Promise((resolve) => child.once('exit', resolve));
+  expect((await stat(path)).isSocket()).toBe(true);
+}
+
+async function getOverSocket(socketPath: string, path: string): Promise<{ status: number; body: unknown }> {
+  const client = new Client('http://stackd', { socketPath });
+  try {
+    const res = await client.request({ method: 'GET', path });
+    return { status: res.statusCode, body: await res.body.json() };
+  } finally {
+    await client.close();
+  }
+}
+
+describe('listenUnixSocket', () => {
+  it('replaces a stale socket file and serves on a 0600 socket', async () => {
+    const path = join(dir, 'stackd.sock');
+    await staleSocket(path);
+    await listenUnixSocket(newApp(), path);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await getOverSocket(path, '/healthz')).toEqual({ status: 200, body: { ok: true } });
+  });
+
+  it('refuses when a live stackd answers on the socket', async () => {
+    const path = join(dir, 'stackd.sock');
+    await listenUnixSocket(newApp(), path);
+    await expect(listenUnixSocket(newApp(), path)).rejects.toThrow(`another stackd is already listening on ${path}`);
+    expect((await getOverSocket(path, '/healthz')).status).toBe(200);
+  });
+
+  it('refuses when some other process listens there', async () => {
+    const path = join(dir, 'other.sock');
+    // reads (so it notices the probe hanging up) and answers something that is not HTTP
+    const other = createServer((s) => { s.on('error', () => undefined); s.resume(); s.end('SSH-2.0-nope\r\n'); });
+    await new Promise<void>((resolve) => other.listen(path, resolve));
+    try {
+      await expect(listenUnixSocket(newApp(), path)).rejects.toThrow(`another process is listening on ${path}`);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
+  it('never removes a file that is not a socket', async () => {
+    const path = join(dir, 'stackd.sock');
+    await writeFile(path, 'precious');
+    await expect(listenUnixSocket(newApp(), path)).rejects.toThrow(`${path} exists and is not a socket`);
+  });
+});
+
+describe('systemdListenFd', () => {
+  it.each([
+    [{ LISTEN_PID: '42', LISTEN_FDS: '1' }, 42, 3],
+    [{ LISTEN_PID: '42', LISTEN_FDS: '2' }, 42, 3],
+    [{ LISTEN_PID: '41', LISTEN_FDS: '1' }, 42, undefined],
+    [{ LISTEN_FDS: '1' }, 42, undefined],
+    [{ LISTEN_PID: '42', LISTEN_FDS: '0' }, 42, undefined],
+    [{ LISTEN_PID: '42' }, 42, undefined],
+    [{}, 42, undefined],
+  ])('%j for pid %i → %s', (env, pid, fd) => expect(systemdListenFd(env, pid)).toBe(fd));
+});
+
+describe('listenFd (socket activation)', () => {
+  it('serves on the listening socket passed as fd 3 with LISTEN_PID/LISTEN_FDS', async () => {
+    const path = join(dir, 'activated.sock');
+    const listenTs = pathToFileURL(join(import.meta.dirname, '../../../src/http/listen.ts')).href;
+    const daemon = `
+      import Fastify from 'fastify';
+      import { listenFd, systemdListenFd } from ${JSON.stringify(listenTs)};
+      const app = Fastify();
+      app.get('/healthz', async () => ({ ok: true, pid: process.pid }));
+      await listenFd(app, systemdListenFd(process.env, process.pid));
+      process.stdout.write('ready\\n');
+      process.on('SIGTERM', () => { app.close().then(() => process.exit(0)); });`;
+    // The helper plays systemd: it binds the socket, starts the daemon with it as fd 3 and leaves without
+    // accepting or unlinking (process.exit skips the close that would remove the file). `exec` keeps the
+    // shell's pid, so LISTEN_PID=$$ names the daemon process, as systemd's does.
+    const helper = `
+      const net = require('node:net');
+      const { spawn } = require('node:child_process');
+      const srv = net.createServer();
+      srv.listen(${JSON.stringify(path)}, () => {
+        const child = spawn('/bin/sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"', process.execPath,
+          '--experimental-transform-types', '--no-warnings', '--input-type=module', '-e', ${JSON.stringify(daemon)}],
+          { stdio: ['ignore', 'inherit', 'inherit', srv._handle.fd] });
+        process.stdout.write('pid ' + child.pid + '\\n', () => process.exit(0));
+      });`;
+    const proc = spawn(process.execPath, ['-e', helper], { cwd: join(import.meta.dirname, '../../..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    await new Promise<void>((resolve, reject) => {
+      proc.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready\n')) resolve(); });
+      proc.stdout.once('end', () => reject(new Error(`daemon did not start: ${out} ${err}`)));
+    });
+    const pid = Number(/pid (\d+)/.exec(out)?.[1]);
+    try {
+      expect(await getOverSocket(path, '/healthz')).toEqual({ status: 200, body: { ok: true, pid } });
+    } finally {
+      process.kill(pid, 'SIGTERM');
+      await new Promise((resolve) => proc.stdout.once('end', resolve));
+    }
+  });
+});
+
+describe('listenTcp', () => {
+  it('serves the read-only app on loopback: reads work, writes are 404', async () => {
+    const app = newApp(false);
+    const address = await listenTcp(app, '127.0.0.1', 0);
+    expect(address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const read = await request(`${address}/v1/stacks/immich`);
+    expect(read.statusCode).toBe(200);
+    await read.body.dump();
+    const write = await request(`${address}/v1/stacks/immich/up`, { method: 'POST' });
+    expect(write.statusCode).toBe(404);
+    expect(await write.body.json()).toMatchObject({ error: { code: 'not-found', message: expect.stringContaining('read-only') } });
+  });
+});

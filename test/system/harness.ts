@@ -1,0 +1,202 @@
+// The system-test harness: runs the REAL daemon and CLI (built into dist/) as the unprivileged lab user,
+// against its rootless podman socket, inside the systemd user manager's cgroup subtree
+// (test/lab/run-system-tests.sh puts us there). Nothing here imitates podman.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Agent, request } from 'undici';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+const MAIN = join(ROOT, 'dist/main.js');
+const STACKCTL = join(ROOT, 'dist/cli/stackctl.js');
+export const RUNTIME_DIR = process.env['XDG_RUNTIME_DIR'] ?? `/run/user/${process.getuid?.()}`;
+export const PODMAN_SOCKET = join(RUNTIME_DIR, 'podman/podman.sock');
+export const BASE_IMAGE = 'localhost/busybox:lab';
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(argv: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const [cmd, ...args] = argv;
+    if (!cmd) throw new Error('empty argv');
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 240_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export async function podman(...args: string[]): Promise<RunResult> {
+  return run(['podman', ...args], { env: { PODMAN_IGNORE_CGROUPSV1_WARNING: '1' } });
+}
+
+/** podman, asserting success; returns stdout */
+export async function podmanOk(...args: string[]): Promise<string> {
+  const r = await podman(...args);
+  if (r.code !== 0) throw new Error(`podman ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+export interface ContainerFacts {
+  id: string;
+  name: string;
+  state: string;
+  health: string;
+  startedAt: string;
+  labels: Record<string, string>;
+}
+
+/** Containers of a compose project, straight from podman (not from stackd). */
+export async function projectContainers(project: string): Promise<ContainerFacts[]> {
+  const out = await podmanOk('ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', 'json');
+  const list = JSON.parse(out || '[]') as { Id: string; Names: string[]; State: string; Status: string; StartedAt: number; Labels: Record<string, string> | null }[];
+  return list.map((c) => ({
+    id: c.Id, name: c.Names[0] ?? '', state: c.State, health: c.Status, startedAt: String(c.StartedAt), labels: c.Labels ?? {},
+  }));
+}
+
+export async function removeProject(project: string): Promise<void> {
+  for (const label of ['com.docker.compose.project', 'io.podman.compose.project']) {
+    const ids = (await podmanOk('ps', '-aq', '--filter', `label=${label}=${project}`)).split('\n').filter(Boolean);
+    if (ids.length) await podman('rm', '-f', '-t', '0', ...ids);
+  }
+  const nets = (await podmanOk('network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`)).split('\n').filter(Boolean);
+  if (nets.length) await podman('network', 'rm', '-f', ...nets);
+}
+
+/** A scratch folder for one test file: compose files, env files, config, sockets, state. */
+export async function scratch(name: string): Promise<string> {
+  const base = join(process.env['HOME'] ?? tmpdir(), 'stackd-system-tests');
+  await mkdir(base, { recursive: true });
+  return mkdtemp(join(base, `${name}-`));
+}
+
+export async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [rel, text] of Object.entries(files)) {
+    const p = join(dir, rel);
+    await mkdir(resolve(p, '..'), { recursive: true });
+    await writeFile(p, text);
+  }
+}
+
+export interface StackStatusJson {
+  name: string;
+  desired: string;
+  phase: string;
+  state: string;
+  health: string;
+  lastResult?: { result: string; reasonCode?: string; reason?: string };
+  containers: { id: string; name: string; service: string; state: string; health: string }[];
+}
+
+export class Daemon {
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+  logs = '';
+  readonly socket: string;
+
+  constructor(readonly dir: string, readonly configPath: string) {
+    this.socket = join(dir, 'api.sock');
+  }
+
+  async start(): Promise<void> {
+    this.logs = '';
+    const child = spawn(process.execPath, [MAIN, '--config', this.configPath], {
+      env: { ...process.env, STACKD_LOG_LEVEL: 'debug' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stdout?.on('data', (d: Buffer) => { this.logs += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { this.logs += d.toString(); });
+    this.exited = new Promise((r) => child.on('exit', (code) => r(code)));
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`stackd exited early (${child.exitCode}):\n${this.logs}`);
+      const r = await request('http://stackd/healthz', { dispatcher: new Agent({ connect: { socketPath: this.socket } }) }).catch(() => undefined);
+      if (!r) return false;
+      await r.body.dump();
+      return r.statusCode === 200;
+    }, 30_000, 'stackd to answer /healthz', () => this.logs.slice(-3000));
+  }
+
+  /** SIGTERM and wait for the exit code. */
+  async stop(): Promise<number | null> {
+    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    this.child.kill('SIGTERM');
+    return this.exited ?? null;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null;
+  }
+
+  ctl(...args: string[]): Promise<RunResult> {
+    return run([process.execPath, STACKCTL, '--socket', this.socket, ...args]);
+  }
+
+  async status(): Promise<StackStatusJson[]> {
+    const r = await this.ctl('status', '--json');
+    if (r.code !== 0) throw new Error(`stackctl status failed (${r.code}): ${r.stderr}`);
+    return (JSON.parse(r.stdout) as { stacks: StackStatusJson[] }).stacks;
+  }
+
+  async stack(name: string): Promise<StackStatusJson> {
+    const s = (await this.status()).find((x) => x.name === name);
+    if (!s) throw new Error(`stack ${name} not in status`);
+    return s;
+  }
+
+  /** Wait until the stack satisfies pred (state progress is asynchronous); returns the last status. */
+  async waitStack(name: string, pred: (s: StackStatusJson) => boolean, what: string, timeoutMs = 120_000): Promise<StackStatusJson> {
+    let last: StackStatusJson | undefined;
+    await waitFor(async () => {
+      last = await this.stack(name);
+      return pred(last);
+    }, timeoutMs, `${name}: ${what}`, () => JSON.stringify(last, null, 1));
+    return last as StackStatusJson;
+  }
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, detail?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `\nlast seen: ${detail()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function cleanup(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Config YAML for a test: its own API socket and state file inside dir, so tests never share a daemon. */
+export function configYaml(dir: string, stacksYaml: string, opts: { composeCommand?: string; extra?: string } = {}): string {
+  const extra = opts.extra ?? '';
+  return `podman:
+  socket: ${PODMAN_SOCKET}
+${opts.composeCommand ? `  composeCommand: [${opts.composeCommand}]\n` : ''}api:
+  socket: ${join(dir, 'api.sock')}
+stateFile: ${join(dir, 'state.json')}
+queue:
+  concurrency: 2
+  retryBase: 60s
+defaults:
+  envWait: 2s
+  healthWindow: 2m
+${extra}
+stacks:
+${stacksYaml}`;
+}

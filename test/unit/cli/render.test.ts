@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_REASON_WIDTH, containerCount, formatAge, formatColumns, formatDuration, formatLast,
+  renderJobOutput, renderStackDetail, renderStatusTable, renderVerdict, truncate,
+} from '../../../src/cli/render.js';
+import type { ReconcileResult, StackStatus } from '../../../src/core/model.js';
+import type { Job } from '../../../src/supervisor/api.js';
+
+const NOW = Date.parse('2026-02-12T21:10:00.000Z');
+
+function result(finishedAt: string, over: Partial<ReconcileResult> = {}): ReconcileResult {
+  return { result: 'ok', startedAt: finishedAt, finishedAt, durationMs: 4200, ...over };
+}
+
+function stack(name: string, over: Partial<StackStatus> = {}): StackStatus {
+  return {
+    name, project: name, unit: `${name}.service`, desired: 'running', phase: 'idle', health: 'healthy', state: 'converged',
+    lastResult: result('2026-02-12T21:07:00.000Z'),
+    containers: [
+      { id: '1', name: `${name}-app-1`, service: 'app', state: 'running', health: 'healthy' },
+      { id: '2', name: `${name}-db-1`, service: 'db', state: 'exited', health: 'none' },
+    ],
+    ...over,
+  };
+}
+
+describe('formatAge', () => {
+  it.each([
+    [-5_000, 'now'], [0, 'now'], [999, 'now'], [1_000, '1s'], [59_999, '59s'], [60_000, '1m'], [3_599_000, '59m'],
+    [3_600_000, '1h'], [86_399_000, '23h'], [86_400_000, '1d'], [10 * 86_400_000, '10d'],
+  ])('%i ms → %s', (ms, text) => expect(formatAge(ms)).toBe(text));
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0ms'], [850, '850ms'], [1_000, '1.0s'], [4_200, '4.2s'], [59_940, '59.9s'], [60_000, '1m00s'], [185_000, '3m05s'],
+    [3_720_000, '1h02m'],
+  ])('%i ms → %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
+});
+
+describe('formatLast', () => {
+  it.each([
+    [undefined, '-'],
+    [result('2026-02-12T21:07:00.000Z'), 'ok 3m ago'],
+    [result('2026-02-12T21:09:59.500Z', { result: 'failed' }), 'failed now'],
+    [result('2026-02-10T21:10:00.000Z', { result: 'skipped' }), 'skipped 2d ago'],
+    [result('not a date'), 'ok'],
+  ])('%j → %s', (last, text) => expect(formatLast(last, NOW)).toBe(text));
+});
+
+describe('truncate', () => {
+  it.each([
+    ['short', 10, 'short'],
+    ['exactly10!', 10, 'exactly10!'],
+    ['eleven chars', 10, 'eleven ch…'],
+    ['multi\n  line\treason', 40, 'multi line reason'],
+    ['anything', 0, ''],
+    ['ab', 1, '…'],
+  ])('%j to %i → %j', (text, width, out) => expect(truncate(text, width)).toBe(out));
+});
+
+describe('containerCount', () => {
+  it.each([
+    [[], '0/0'],
+    [stack('a').containers, '1/2'],
+  ])('%j → %s', (containers, text) => expect(containerCount(stack('a', { containers }))).toBe(text));
+});
+
+describe('formatColumns', () => {
+  it('pads every column but the last, two spaces apart', () => {
+    expect(formatColumns([['A', 'BB', 'C'], ['long', 'x', '']])).toEqual(['A     BB  C', 'long  x']);
+  });
+});
+
+describe('renderStatusTable', () => {
+  const stacks = [
+    stack('immich'),
+    stack('paperless', {
+      state: 'failed', health: 'degraded', phase: 'backoff',
+      lastResult: result('2026-02-12T20:10:00.000Z', { result: 'failed', reasonCode: 'compose-failed', reason: `pull access denied for ghcr.io/paperless/paperless-ngx:9.9, repository does not exist ${'x'.repeat(80)}` }),
+    }),
+    stack('new', { state: 'pending', health: 'unknown', lastResult: undefined, containers: [] }),
+  ];
+
+  it('has the columns STACK STATE HEALTH CONTAINERS LAST REASON, aligned', () => {
+    const lines = renderStatusTable(stacks, { nowMs: NOW }).trimEnd().split('\n');
+    expect(lines[0]).toBe('STACK      STATE             HEALTH    CONTAINERS  LAST           REASON');
+    expect(lines[1]).toBe('immich     converged         healthy   1/2         ok 3m ago');
+    expect(lines[2]?.startsWith('paperless  failed (backoff)  degraded  1/2         failed 1h ago  compose-failed: pull access')).toBe(true);
+    expect(lines[3]).toBe('new        pending           unknown   0/0         -');
+  });
+
+  it('cuts REASON to 60 characters when the width is unknown', () => {
+    const line = renderStatusTable(stacks, { nowMs: NOW }).split('\n')[2] ?? '';
+    const reason = line.slice(line.indexOf('compose-failed'));
+    expect(reason).toHaveLength(DEFAULT_REASON_WIDTH);
+    expect(reason.endsWith('…')).toBe(true);
+  });
+
+  it.each([100, 120, 200])('fits each line into a %i-column terminal', (columns) => {
+    for (const line of renderStatusTable(stacks, { nowMs: NOW, columns }).trimEnd().split('\n')) {
+      expect(line.length).toBeLessThanOrEqual(columns);
+    }
+  });
+
+  it('keeps at least 20 characters of REASON on a narrow terminal', () => {
+    const line = renderStatusTable(stacks, { nowMs: NOW, columns: 40 }).split('\n')[2] ?? '';
+    expect(line.slice(line.indexOf('compose-failed'))).toHaveLength(20);
+  });
+
+  it('says so when there are no stacks', () => {
+    expect(renderStatusTable([], { nowMs: NOW })).toBe('no stacks configured\n');
+  });
+});
+
+describe('renderStackDetail', () => {
+  it('shows the stack, the full reason and each container', () => {
+    const text = renderStackDetail(stack('immich', {
+      lastResult: result('2026-02-12T21:07:00.000Z', { result: 'failed', reasonCode: 'env-file-missing', reason: 'line one\nline two' }),
+      state: 'failed', health: 'healthy',
+    }), NOW);
+    expect(text).toBe([
+      'immich: failed, health healthy',
+      '  project:     immich',
+      '  unit:        immich.service',
+      '  desired:     running',
+      '  last:        failed 3m ago (took 4.2s, finished 2026-02-12T21:07:00.000Z)',
+      '  reason:      env-file-missing: line one',
+      '               line two',
+      '  containers:  1/2 running',
+      '    NAME          SERVICE  STATE    HEALTH',
+      '    immich-app-1  app      running  healthy',
+      '    immich-db-1   db       exited   none',
+      '',
+    ].join('\n'));
+  });
+
+  it('handles a never-reconciled stack without containers', () => {
+    const text = renderStackDetail(stack('new', { lastResult: undefined, containers: [], retryAt: '2026-02-12T21:11:00.000Z' }), NOW);
+    expect(text).toContain('  retry at:    2026-02-12T21:11:00.000Z\n');
+    expect(text).toContain('  last:        never reconciled\n');
+    expect(text).toContain('  containers:  0/0 running\n');
+    expect(text).not.toContain('NAME');
+  });
+});
+
+describe('renderJobOutput', () => {
+  it.each([
+    [undefined, ''],
+    [{ lines: [] }, ''],
+    [{ lines: ['ok: immich', 'warn: paperless has version:'] }, 'ok: immich\nwarn: paperless has version:\n'],
+    [{ lines: ['a', 3] }, '{\n  "lines": [\n    "a",\n    3\n  ]\n}\n'],
+    [{ removed: 2 }, '{\n  "removed": 2\n}\n'],
+  ])('%j', (output, text) => expect(renderJobOutput(output)).toBe(text));
+});
+
+describe('renderVerdict', () => {
+  const base: Job = { id: 'j1', kind: 'up', stack: 'immich', status: 'done', createdAt: 'x' };
+  it.each<[Job, string]>([
+    [{ ...base, result: result('x') }, 'up immich: ok in 4.2s'],
+    [{ ...base, result: result('x', { result: 'skipped', reasonCode: 'unchanged' }) }, 'up immich: skipped in 4.2s: unchanged'],
+    [{ ...base, result: result('x', { result: 'failed', reasonCode: 'compose-failed', reason: 'no such image' }) }, 'up immich: failed in 4.2s: compose-failed: no such image'],
+    [{ ...base, status: 'failed', error: 'stackd is shutting down' }, 'up immich: failed: stackd is shutting down'],
+    [{ ...base, kind: 'gc', stack: undefined, status: 'done' }, 'gc: done'],
+  ])('%j → %s', (job, text) => expect(renderVerdict(job)).toBe(text));
+});

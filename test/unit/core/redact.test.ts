@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { makeRedactor, parseEnvFile } from '../../../src/core/redact.js';
+
+describe('makeRedactor', () => {
+  it.each<[string, string[], string, string]>([
+    ['replaces every occurrence', ['hunter22'], 'pw=hunter22 again hunter22', 'pw=*** again ***'],
+    ['ignores values shorter than 4 characters', ['abc', 'x'], 'abc x abcd', 'abc x abcd'],
+    ['hides the longest value whole', ['pass', 'password123'], 'password123 pass', '*** ***'],
+    ['treats regex characters literally', ['a.b*c(d)$'], 'a.b*c(d)$ axbbc', '*** axbbc'],
+    ['hides each line of a multi-line value', ['line-one\nline-two'], 'got line-two', 'got ***'],
+    ['hides the JSON-escaped form', ['say "hi"'], '{"v":"say \\"hi\\""}', '{"v":"***"}'],
+    ['keeps boolean-like settings', ['true', 'false', 'yes'], '{"ok":true}', '{"ok":true}'],
+    ['finds values inside words', ['s3cret'], 'xs3cretx', 'x***x'],
+    ['does nothing without secrets', [], 'plain', 'plain'],
+  ])('%s', (_name, secrets, input, expected) => {
+    expect(makeRedactor(secrets)(input)).toBe(expected);
+  });
+
+  it('keeps values the caller names (stack names that are also env values)', () => {
+    const redact = makeRedactor(['immich', 'topsecret'], { keep: ['immich'] });
+    expect(redact('reconciled immich with topsecret')).toBe('reconciled immich with ***');
+  });
+});
+
+describe('parseEnvFile', () => {
+  it.each<[string, string, Record<string, string>]>([
+    ['plain pairs', 'A=1\nB=two', { A: '1', B: 'two' }],
+    ['export prefix', 'export TOKEN=abc', { TOKEN: 'abc' }],
+    ['comments and blank lines', '# c\n\n  # indented\nA=1\n', { A: '1' }],
+    ['inline comment after unquoted value', 'A=value # note', { A: 'value' }],
+    ['hash without space is part of the value', 'A=pa#ss', { A: 'pa#ss' }],
+    ['single quotes are literal', "A='x \\n # y'", { A: 'x \\n # y' }],
+    ['double quotes with escapes', 'A="x\\ny \\"q\\" # z"', { A: 'x\ny "q" # z' }],
+    ['multi-line double-quoted value', 'K="-----BEGIN\nabc\n-----END"\nB=2', { K: '-----BEGIN\nabc\n-----END', B: '2' }],
+    ['spaces around =', 'A = spaced  ', { A: 'spaced' }],
+    ['empty value', 'A=', { A: '' }],
+    ['value containing =', 'URL=postgres://u:p@h/db?x=1', { URL: 'postgres://u:p@h/db?x=1' }],
+    ['lines without = are skipped', 'JUSTKEY\nA=1', { A: '1' }],
+    ['CRLF line ends', 'A=1\r\nB=2\r\n', { A: '1', B: '2' }],
+    ['later keys win', 'A=1\nA=2', { A: '2' }],
+    ['unterminated quote keeps the rest of the line', 'A="abc\nB=2', { A: 'abc', B: '2' }],
+  ])('%s', (_name, text, expected) => {
+    expect(parseEnvFile(text)).toEqual(expected);
+  });
+
+  it('feeds the redactor', () => {
+    const env = parseEnvFile('DB_PASSWORD="s3cr3t-pw"\nDEBUG=true\n');
+    const redact = makeRedactor(Object.values(env));
+    expect(redact('auth failed for s3cr3t-pw, debug=true')).toBe('auth failed for ***, debug=true');
+  });
+});

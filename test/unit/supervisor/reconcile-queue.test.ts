@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import type { ReconcileResult } from '../../../src/core/model.js';
+import { ReconcileQueue, type RunContext } from '../../../src/supervisor/reconcile-queue.js';
+
+// A run function whose every call stays open until the test settles it, so ordering is explicit.
+function controlledRuns() {
+  const calls: { ctx: RunContext; settle: (r: ReconcileResult) => void }[] = [];
+  const run = (ctx: RunContext) => new Promise<ReconcileResult>((resolve) => calls.push({ ctx, settle: resolve }));
+  return { calls, run };
+}
+
+const ok = (tag: string): ReconcileResult => ({ result: 'ok', reason: tag, startedAt: '', finishedAt: '', durationMs: 0 });
+const failed = (tag: string, reasonCode: ReconcileResult['reasonCode'] = 'compose-failed'): ReconcileResult => ({
+  result: 'failed', reasonCode, reason: tag, startedAt: '', finishedAt: '', durationMs: 0,
+});
+const tick = () => new Promise((r) => setImmediate(r));
+
+function manualTimers() {
+  const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
+  const setTimer = (fn: () => void, ms: number) => {
+    const t = { fn, ms, cancelled: false };
+    timers.push(t);
+    return { cancel: () => { t.cancelled = true; } };
+  };
+  return { timers, setTimer };
+}
+
+function makeQueue(run: (ctx: RunContext) => Promise<ReconcileResult>, extra: Partial<ConstructorParameters<typeof ReconcileQueue>[0]> = {}) {
+  return new ReconcileQueue({
+    concurrency: 2, retryBaseMs: 1000, retryMaxMs: 8000, run,
+    isRetryable: (r) => r.reasonCode !== 'label-invariant',
+    ...extra,
+  });
+}
+
+describe('coalescing', () => {
+  it.each([
+    { triggersWhileQueued: 1, triggersWhileRunning: 0, runs: 1 },
+    { triggersWhileQueued: 20, triggersWhileRunning: 0, runs: 1 },
+    { triggersWhileQueued: 1, triggersWhileRunning: 1, runs: 2 },
+    { triggersWhileQueued: 1, triggersWhileRunning: 19, runs: 2 },
+  ])('$triggersWhileQueued queued + $triggersWhileRunning during the run → $runs runs', async ({ triggersWhileQueued, triggersWhileRunning, runs }) => {
+    const { calls, run } = controlledRuns();
+    // concurrency 1 with a blocker keeps the stack "queued" while the first triggers arrive
+    const q = makeQueue(run, { concurrency: 1 });
+    const blocker = q.trigger('blocker', 'request');
+    const first = Array.from({ length: triggersWhileQueued }, () => q.trigger('app', 'request'));
+    expect(q.phase('app').phase).toBe('queued');
+    calls[0]!.settle(ok('blocker'));
+    await blocker;
+    await tick();
+    expect(calls.map((c) => c.ctx.stack)).toEqual(['blocker', 'app']);
+    const later = Array.from({ length: triggersWhileRunning }, () => q.trigger('app', 'request'));
+    calls[1]!.settle(ok('run1'));
+    const firstVerdicts = await Promise.all(first);
+    expect(firstVerdicts.every((v) => v.reason === 'run1')).toBe(true);
+    await tick();
+    if (runs === 2) {
+      expect(calls).toHaveLength(3);
+      calls[2]!.settle(ok('run2'));
+      const laterVerdicts = await Promise.all(later);
+      expect(laterVerdicts.every((v) => v.reason === 'run2')).toBe(true);
+    }
+    await tick();
+    expect(calls.filter((c) => c.ctx.stack === 'app')).toHaveLength(runs);
+    expect(q.phase('app').phase).toBe('idle');
+  });
+
+  it('a waiter never gets the verdict of a run that started before its request', async () => {
+    const { calls, run } = controlledRuns();
+    const q = makeQueue(run);
+    const early = q.trigger('app', 'request');
+    await tick();
+    expect(q.phase('app').phase).toBe('reconciling');
+    const late = q.trigger('app', 'request');
+    calls[0]!.settle(failed('old inputs'));
+    expect((await early).reason).toBe('old inputs');
+    await tick();
+    calls[1]!.settle(ok('new inputs'));
+    expect((await late).reason).toBe('new inputs');
+  });
+
+  it('runs different stacks in parallel up to the concurrency, one stack never twice at once', async () => {
+    const { calls, run } = controlledRuns();
+    const q = makeQueue(run, { concurrency: 2 });
+    void q.trigger('a', 'request');
+    void q.trigger('b', 'request');
+    void q.trigger('c', 'request');
+    void q.trigger('a', 'request');
+    await tick();
+    expect(calls.map((c) => c.ctx.stack)).toEqual(['a', 'b']);
+    expect(q.phase('c').phase).toBe('queued');
+    calls[0]!.settle(ok('a1'));
+    await tick();
+    await tick();
+    // c was queued before a's rerun was enqueued
+    expect(calls.map((c) => c.ctx.stack)).toEqual(['a', 'b', 'c']);
+    calls[1]!.settle(ok('b1'));
+    await tick();
+    await tick();
+    expect(calls.map((c) => c.ctx.stack)).toEqual(['a', 'b', 'c', 'a']);
+  });
+
+  it('records every source a run absorbed', async () => {
+    const { calls, run } = controlledRuns();
+    const q = makeQueue(run, { concurrency: 1 });
+    void q.trigger('blocker', 'request');
+    void q.trigger('app', 'start');
+    q.poke('app', 'resync');
+    void q.trigger('app', 'request');
+    calls[0]!.settle(ok(''));
+    await tick();
+    await tick();
+    expect(calls[1]!.ctx.sources).toEqual(['start', 'request']);
+  });
+});
+
+describe('retry with backoff', () => {
+  it.each([
+    { failures: 1, expectedDelays: [1000] },
+    { failures: 3, expectedDelays: [1000, 2000, 4000] },
+    { failures: 5, expectedDelays: [1000, 2000, 4000, 8000, 8000] },
+  ])('$failures retryable failures back off $expectedDelays', async ({ failures, expectedDelays }) => {
+    const { calls, run } = controlledRuns();
+    const { timers, setTimer } = manualTimers();
+    const q = makeQueue(run, { setTimer });
+    void q.trigger('app', 'request');
+    for (let i = 0; i < failures; i++) {
+      await tick();
+      calls[i]!.settle(failed(`f${i}`));
+      await tick();
+      expect(q.phase('app').phase).toBe('backoff');
+      expect(q.phase('app').retryAt).toBeDefined();
+      timers[i]!.fn();
+    }
+    await tick();
+    expect(timers.map((t) => t.ms)).toEqual(expectedDelays);
+    expect(calls[failures]!.ctx.sources).toEqual(['retry']);
+    expect(calls[failures]!.ctx.attempt).toBe(failures + 1);
+    calls[failures]!.settle(ok('recovered'));
+    await tick();
+    expect(q.phase('app').phase).toBe('idle');
+  });
+
+  it('does not retry a failure only a new config can fix', async () => {
+    const { calls, run } = controlledRuns();
+    const { timers, setTimer } = manualTimers();
+    const q = makeQueue(run, { setTimer });
+    const v = q.trigger('app', 'request');
+    await tick();
+    calls[0]!.settle(failed('missing label', 'label-invariant'));
+    expect((await v).reasonCode).toBe('label-invariant');
+    await tick();
+    expect(timers).toHaveLength(0);
+    expect(q.phase('app').phase).toBe('idle');
+  });
+
+  it('an explicit request during backoff runs now; a resync poke does not', async () => {
+    const { calls, run } = controlledRuns();
+    const { timers, setTimer } = manualTimers();
+    const q = makeQueue(run, { setTimer });
+    void q.trigger('app', 'request');
+    await tick();
+    calls[0]!.settle(failed('f'));
+    await tick();
+    q.poke('app', 'resync');
+    await tick();
+    expect(calls).toHaveLength(1);
+    const v = q.trigger('app', 'request');
+    await tick();
+    expect(timers[0]!.cancelled).toBe(true);
+    expect(calls).toHaveLength(2);
+    calls[1]!.settle(ok('now'));
+    expect((await v).reason).toBe('now');
+  });
+
+  it('turns a thrown error into a failed internal result for every waiter', async () => {
+    const q = makeQueue(async () => { throw new Error('boom'); }, { setTimer: manualTimers().setTimer });
+    const v = await q.trigger('app', 'request');
+    expect(v).toMatchObject({ result: 'failed', reasonCode: 'internal', reason: 'internal error: boom' });
+  });
+});
+
+describe('options', () => {
+  it.each([0, -1, 1.5, Number.NaN])('refuses concurrency %s with a message naming it', (concurrency) => {
+    expect(() => makeQueue(async () => ok(''), { concurrency })).toThrow(/Expected `concurrency` to be an integer from 1 and up, got `/);
+  });
+});
