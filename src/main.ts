@@ -17,6 +17,8 @@ import { Metrics } from './supervisor/metrics.js';
 import { ObservedStore } from './supervisor/observed-store.js';
 import { Reconciler } from './supervisor/reconciler.js';
 import { Supervisor } from './supervisor/supervisor.js';
+import { Systemctl } from './adapters/systemctl.js'; // issue 3
+import { createHousekeeping } from './supervisor/housekeeping.js'; // issue 3
 
 const USAGE = `usage: stackd [--config PATH]
 
@@ -84,6 +86,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return 1;
   }
   logger.info({ provider: provider.detail }, 'compose provider');
+  if (config.notify.length > 0) {
+    // Honest about what is missing: the config is validated, but nothing sends yet.
+    logger.warn({ notifiers: config.notify.map((n) => n.kind) }, 'notify is configured, but this stackd does not send notifications yet');
+  }
+
+  // --- issue 3: preflight, healthcheck-timer GC, prune, check (src/supervisor/housekeeping.ts) ---
+  const housekeeping = createHousekeeping({
+    config: () => supervisor.currentConfig, podman, compose, files, logger, systemctl: new Systemctl({ parentEnv: env }),
+    onViolation: (stack, kind) => metrics.preflightViolations.inc({ stack, kind }),
+    onTimersRemoved: (n) => metrics.timersRemoved.inc(n),
+  });
+  // --- end issue 3 ---
 
   // --- supervisor ---
   const store = new ObservedStore();
@@ -92,9 +106,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     compose, podman, files, store, childEnv,
     now: Date.now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    preflight: housekeeping.preflight, after: housekeeping.after, // issue 3
   });
   const supervisor = new Supervisor({
     config, reconciler, store, podman, desiredStore, logger,
+    tasks: housekeeping.tasks, // issue 3
     onResult: (stack, r) => metrics.recordReconcile(stack, r),
   });
   const metrics: Metrics = new Metrics({ listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp });
@@ -113,6 +129,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   logger.info({ socket: fd !== undefined ? `fd ${fd}` : config.api.socket, tcp: config.api.listen }, 'API listening');
 
   await supervisor.start();
+  housekeeping.start(); // issue 3: hourly timer GC, daily prune (unref'd timers)
   const events = new EventWatcher({
     source: podman, logger, refreshProject: (p) => supervisor.refreshProject(p),
     onConnection: (up) => { podmanUp = up; },

@@ -93,3 +93,23 @@ export function failedServices(stderr: string): string[] {
   }
   return dedupe(names);
 }
+
+export interface DependentContainersError {
+  /** the container compose wanted to replace */
+  container: string;
+  /** containers joined to its namespaces (network_mode: "service:…") that podman will not orphan */
+  dependents: string[];
+}
+
+/**
+ * Podman refuses to remove a container whose namespaces others share, so docker-compose cannot recreate a
+ * "network holder" whose definition changed: `Error response from daemon: container <id> has dependent
+ * containers which must be removed before it: <id>[,<id>…]: container already exists`
+ * (fixture compose-up.dependent-containers.stderr.txt).
+ */
+export function parseDependentContainers(stderr: string): DependentContainersError | undefined {
+  const m = /container ([0-9a-f]{12,64}) has dependent containers which must be removed before it: ([0-9a-f][0-9a-f,\s]*[0-9a-f])/.exec(stderr);
+  if (!m?.[1] || !m[2]) return undefined;
+  const dependents = m[2].split(/[\s,]+/).filter((id) => /^[0-9a-f]{12,64}$/.test(id));
+  return dependents.length ? { container: m[1], dependents } : undefined;
+}

@@ -2,7 +2,7 @@
 // to retry (the queue owns retries) and never throws for an expected failure.
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { failedServices, summarizeComposeError } from '../core/compose-errors.js';
+import { failedServices, parseDependentContainers, summarizeComposeError } from '../core/compose-errors.js';
 import { expectedServices, parseComposeConfig } from '../core/compose-model.js';
 import { isUpToDate } from '../core/divergence.js';
 import type { StackConfig } from '../core/config-types.js';
@@ -112,10 +112,32 @@ export class Reconciler {
     }
 
     log.info({ stack: stack.name, project: stack.project }, 'compose up');
-    const up = await this.deps.compose.up(spec);
+    let up = await this.deps.compose.up(spec);
+    if (!up.ok && (await this.freeNamespaceHolder(stack, up.stderr, log))) up = await this.deps.compose.up(spec);
     if (!up.ok) return composeFailure(stack, 'up', up, redact, modelOrFailure);
     this.deps.store.update(stack.name, { deployFinishedAtMs: this.deps.now(), upFingerprint: this.deps.store.get(stack.name).modelFingerprint });
     return undefined;
+  }
+
+  /**
+   * compose could not recreate a container because others of the SAME project share its namespaces
+   * (the network-holder pattern): remove those dependents so the one retry of `up` recreates them too.
+   * Containers of other projects are never removed; then the failure stands.
+   */
+  private async freeNamespaceHolder(stack: StackConfig, stderr: string, log: Logger): Promise<boolean> {
+    const dep = parseDependentContainers(stderr);
+    if (!dep) return false;
+    const mine = await this.observe(stack, log);
+    const owned = (id: string) => mine.find((c) => c.id.startsWith(id) || id.startsWith(c.id));
+    if (!dep.dependents.every(owned)) {
+      log.warn({ stack: stack.name, container: dep.container, dependents: dep.dependents }, 'dependents of a container compose must recreate belong to another project; not removing them');
+      return false;
+    }
+    for (const id of dep.dependents) {
+      log.warn({ stack: stack.name, container: owned(id)?.name, holder: dep.container.slice(0, 12) }, 'removing a container that shares the namespace of one compose must recreate; compose recreates it');
+      await this.deps.podman.removeContainer(id, { force: true });
+    }
+    return true;
   }
 
   private async bringDown(stack: StackConfig, intent: 'stop' | 'down', log: Logger): Promise<Failure | undefined> {

@@ -3,11 +3,12 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_IMAGE, Daemon, cleanup, configYaml, podmanOk, projectContainers, removeProject, run, scratch, writeFiles } from './harness.js';
+import { BASE_IMAGE, Daemon, cleanup, configYaml, podman, podmanOk, projectContainers, removeProject, run, scratch, writeFiles } from './harness.js';
 
 const HOLDER = `services:
   holder:
     image: ${BASE_IMAGE}
+    init: true
     command: ["sh", "-c", "echo ok > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"]
     healthcheck:
       test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
@@ -16,6 +17,7 @@ const HOLDER = `services:
       start_period: 1s
   app:
     image: ${BASE_IMAGE}
+    init: true
     network_mode: "service:holder"
     depends_on: [holder]
     command: ["sleep", "100000"]
@@ -25,9 +27,11 @@ const HOLDER = `services:
 const NAMED = `services:
   web:
     image: ${BASE_IMAGE}
+    init: true
     command: ["sh", "-c", "echo hello > /tmp/index.html; exec httpd -f -p 80 -h /tmp"]
   client:
     image: ${BASE_IMAGE}
+    init: true
     command: ["sleep", "100000"]
     healthcheck:
       test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://web/"]
@@ -44,6 +48,7 @@ const MISSING_IMAGE = `services:
 const NEEDS_VAR = `services:
   db:
     image: ${BASE_IMAGE}
+    init: true
     command: ["sleep", "100000"]
     environment:
       DB_PASSWORD: \${DB_PASSWORD:?set DB_PASSWORD in the env file}
@@ -53,6 +58,7 @@ const NEEDS_VAR = `services:
 const SIMPLE = `services:
   main:
     image: ${BASE_IMAGE}
+    init: true
     command: ["sleep", "100000"]
 `;
 
@@ -205,6 +211,26 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
     expect(r.stderr).toMatch(/stacks\[1\]\.name/);
     const after = await projectContainers('f-holder');
     expect(after.map((c) => [c.id, c.startedAt])).toEqual(before.map((c) => [c.id, c.startedAt]));
+  });
+
+  it('recreates a network holder whose definition changed, with the containers that share its namespace', async () => {
+    await daemon.waitStack('f-holder', (x) => x.state === 'converged', 'converged');
+    const before = await projectContainers('f-holder');
+    // Podman refuses to remove a container whose network namespace another uses, so plain compose fails
+    // here with "has dependent containers which must be removed before it".
+    const file = join(dir, 'holder/compose.yml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('  holder:\n', '  holder:\n    environment: { CHANGED: "yes" }\n'));
+    const up = await daemon.ctl('up', 'f-holder');
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    const after = await projectContainers('f-holder');
+    expect(after).toHaveLength(2);
+    expect(after.every((c) => c.state === 'running')).toBe(true);
+    expect(after.map((c) => c.id).filter((id) => before.some((b) => b.id === id))).toEqual([]);
+    expect(daemon.logs).toContain('removing a container that shares the namespace of one compose must recreate');
+    // the app container still reaches the holder's port on localhost: it joined the NEW holder's namespace
+    const app = after.find((c) => c.name.includes('-app-'));
+    const probe = await podman('exec', app!.id, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/');
+    expect(probe.stdout.trim()).toBe('ok');
   });
 
   it('keeps running on a bad config reload and uses the new one when it is valid', async () => {

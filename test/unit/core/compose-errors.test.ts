@@ -1,7 +1,7 @@
 // summarizeComposeError over real stderr captured in the lab (docker-compose 2.26.1 behind podman 5.4.2).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { summarizeComposeError } from '../../../src/core/compose-errors.js';
+import { failedServices, parseDependentContainers, summarizeComposeError } from '../../../src/core/compose-errors.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -58,5 +58,34 @@ describe('summarizeComposeError rules', () => {
     const s = summarizeComposeError(many);
     expect(s.split('; ')).toHaveLength(5);
     expect(s.length).toBeLessThan(5 * 510);
+  });
+});
+
+describe('failedServices', () => {
+  it.each<[string, string, string[]]>([
+    ['a pull error names the service', 'fixture:compose-up.missing-image.stderr.txt', ['a']],
+    ['a start error names the container', ' Container x-a-1  Error\nError response from daemon: boom\n', ['x-a-1']],
+    ['progress without errors names nothing', ' a Pulling\n a Pulled\n Container x-a-1  Started\n', []],
+    ['repeats are listed once', ' a Error {"m":1}\n a Error {"m":2}\n', ['a']],
+  ])('%s', (_what, input, expected) => {
+    const text = input.startsWith('fixture:') ? fixture(input.slice('fixture:'.length)) : input;
+    expect(failedServices(text)).toEqual(expected);
+  });
+});
+
+describe('parseDependentContainers', () => {
+  it('reads the holder and its dependents from podman\'s refusal (captured from the network-holder demo stack)', () => {
+    expect(parseDependentContainers(fixture('compose-up.dependent-containers.stderr.txt'))).toEqual({
+      container: 'd64bd508bfd1aa1a87f5e1f7bc9f94336212aa04ca8b49a8557d211d52fb9ab7',
+      dependents: ['21dabaa450270a92bcb35db58cbb24d6007544f8e50330e2cf1195775014a761'],
+    });
+  });
+
+  it.each<[string, string, string[] | undefined]>([
+    ['several dependents, comma separated', 'container aaaaaaaaaaaa has dependent containers which must be removed before it: bbbbbbbbbbbb,cccccccccccc: container already exists', ['bbbbbbbbbbbb', 'cccccccccccc']],
+    ['another error', 'Error response from daemon: manifest unknown', undefined],
+    ['no ids after the colon', 'container aaaaaaaaaaaa has dependent containers which must be removed before it: ', undefined],
+  ])('%s', (_what, stderr, dependents) => {
+    expect(parseDependentContainers(stderr)?.dependents).toEqual(dependents);
   });
 });
