@@ -9,7 +9,7 @@ const ioModules = [
 const ioPackages = ['undici', 'fastify', 'pino', 'p-queue', 'prom-client', 'dockerode'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -17,8 +17,8 @@ import { Metrics } from './supervisor/metrics.js';
 import { ObservedStore } from './supervisor/observed-store.js';
 import { Reconciler } from './supervisor/reconciler.js';
 import { Supervisor } from './supervisor/supervisor.js';
-import { Systemctl } from './adapters/systemctl.js'; // issue 3
-import { createHousekeeping } from './supervisor/housekeeping.js'; // issue 3
+import { Systemctl } from './adapters/systemctl.js';
+import { createHousekeeping } from './supervisor/housekeeping.js';
 
 const USAGE = `usage: stackd [--config PATH]
 
@@ -91,13 +91,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     logger.warn({ notifiers: config.notify.map((n) => n.kind) }, 'notify is configured, but this stackd does not send notifications yet');
   }
 
-  // --- issue 3: preflight, healthcheck-timer GC, prune, check (src/supervisor/housekeeping.ts) ---
+  // preflight, healthcheck-timer GC, prune, check (src/supervisor/housekeeping.ts)
   const housekeeping = createHousekeeping({
     config: () => supervisor.currentConfig, podman, compose, files, logger, systemctl: new Systemctl({ parentEnv: env }),
     onViolation: (stack, kind) => metrics.preflightViolations.inc({ stack, kind }),
     onTimersRemoved: (n) => metrics.timersRemoved.inc(n),
   });
-  // --- end issue 3 ---
 
   // --- supervisor ---
   const store = new ObservedStore();
@@ -106,11 +105,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     compose, podman, files, store, childEnv,
     now: Date.now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    preflight: housekeeping.preflight, after: housekeeping.after, // issue 3
+    preflight: housekeeping.preflight, after: housekeeping.after,
   });
   const supervisor = new Supervisor({
     config, reconciler, store, podman, desiredStore, logger,
-    tasks: housekeeping.tasks, // issue 3
+    tasks: housekeeping.tasks,
     onResult: (stack, r) => metrics.recordReconcile(stack, r),
   });
   const metrics: Metrics = new Metrics({ listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp });
@@ -129,7 +128,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   logger.info({ socket: fd !== undefined ? `fd ${fd}` : config.api.socket, tcp: config.api.listen }, 'API listening');
 
   await supervisor.start();
-  housekeeping.start(); // issue 3: hourly timer GC, daily prune (unref'd timers)
+  housekeeping.start(); // hourly timer GC, daily prune (unref timers)
   const events = new EventWatcher({
     source: podman, logger, refreshProject: (p) => supervisor.refreshProject(p),
     onConnection: (up) => { podmanUp = up; },

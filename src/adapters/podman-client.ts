@@ -231,6 +231,13 @@ export class PodmanClient {
     if (code !== undefined && UNREACHABLE_CODES.has(code)) return new PodmanUnreachableError(this.socketPath, { cause: err });
     return err;
   }
+
+  // --- host facts for stackctl check ---
+
+  /** Raw GET /libpod/info; `stackctl check` reads host.databaseBackend ("sqlite" | "boltdb") from it. */
+  async info(): Promise<unknown> {
+    return this.json('GET', '/info');
+  }
 }
 
 function parseLine(method: Method, p: string, line: string): unknown {

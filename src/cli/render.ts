@@ -115,6 +115,12 @@ export function renderJobOutput(output: unknown): string {
   return `${JSON.stringify(output, null, 2)}\n`;
 }
 
+/** A check/gc job that failed without an error says why in its output's `summary`. */
+function outputSummary(output: unknown): string | undefined {
+  if (typeof output !== 'object' || output === null || !('summary' in output)) return undefined;
+  return typeof output.summary === 'string' ? output.summary : undefined;
+}
+
 function isLines(value: unknown): value is { lines: string[] } {
   if (typeof value !== 'object' || value === null || !('lines' in value)) return false;
   const { lines } = value;
@@ -124,7 +130,7 @@ function isLines(value: unknown): value is { lines: string[] } {
 /** One line about a finished stack action: "up immich: ok in 4.2s", "stop immich: failed: compose-failed: …". */
 export function renderVerdict(job: Job): string {
   const what = job.stack ? `${job.kind} ${job.stack}` : job.kind;
-  if (job.status === 'failed' && !job.result) return `${what}: failed: ${job.error ?? 'no reason given'}`;
+  if (job.status === 'failed' && !job.result) return `${what}: failed: ${job.error ?? outputSummary(job.output) ?? 'no reason given'}`;
   const r = job.result;
   if (!r) return `${what}: ${job.status}`;
   const reason = reasonText(r);

@@ -38,7 +38,7 @@ export interface SupervisorApi {
   getStack(name: string): StackStatus | undefined;
   /** Sets the desired state (up → running, stop/down → stopped) and queues a reconcile. Throws UnknownStackError. */
   request(name: string, action: StackAction): Job;
-  /** Starts a check or gc job (issue 3). */
+  /** Starts a check or gc job. */
   startJob(kind: 'check' | 'gc', stack?: string): Job;
   getJob(id: string): Job | undefined;
   /** Resolves when the job is done/failed, or after timeoutMs with its current state (long-poll). */

@@ -1,22 +1,12 @@
 // What the supervisor needs from the outside world. The adapters in src/adapters satisfy these
 // structurally; tests may pass small fakes. Kept narrow so each dependency is visible at a glance.
 
-export interface ComposeSpec {
-  project: string;
-  composeFiles: string[];
-  envFiles: string[];
-  timeoutMs: number;
-  cwd?: string;
-}
+// The compose adapter's own shapes (types only: the supervisor depends on no adapter code).
+import type { ComposeResult, ComposeSpec } from '../adapters/compose-runner.js';
 
-export interface ComposeOutcome {
-  ok: boolean;
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  durationMs: number;
-}
+export type { ComposeSpec };
+/** the part of a compose run's result the reconciler judges */
+export type ComposeOutcome = Pick<ComposeResult, 'ok' | 'exitCode' | 'stdout' | 'stderr' | 'timedOut' | 'durationMs'>;
 
 export interface ComposePort {
   up(spec: ComposeSpec): Promise<ComposeOutcome>;

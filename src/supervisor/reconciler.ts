@@ -24,7 +24,7 @@ export interface ReconcilerDeps {
   sleep: (ms: number) => Promise<void>;
   /** the child environment compose sees (part of the model's fingerprint) */
   childEnv: Record<string, string>;
-  /** extra preflight before `up` (issue 3): returns a failure to stop the reconcile, or undefined */
+  /** extra preflight before `up`: returns a failure to stop the reconcile, or undefined */
   preflight?: (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger) => Promise<Failure | undefined>;
   /** after every reconcile (healthcheck-timer GC) */
   after?: (stack: StackConfig, log: Logger) => Promise<void>;
@@ -97,7 +97,13 @@ export class Reconciler {
     const modelOrFailure = await this.resolveModel(stack, spec, redact);
     if ('reasonCode' in modelOrFailure) return modelOrFailure;
 
-    const containers = await this.observe(stack, log);
+    // Preflight first: it may remove drifted or stale containers, which then makes `up` necessary.
+    let containers = await this.observe(stack, log);
+    if (this.deps.preflight) {
+      const failure = await this.deps.preflight(stack, modelOrFailure, containers, log);
+      if (failure) return { reasonCode: failure.reasonCode, reason: redact(failure.reason) };
+      containers = await this.observe(stack, log);
+    }
     const obs = this.deps.store.get(stack.name);
     if (isUpToDate({
       fingerprint: obs.modelFingerprint, upFingerprint: obs.upFingerprint, lastResultFailed: obs.lastResult?.result === 'failed',
@@ -106,11 +112,6 @@ export class Reconciler {
       log.info({ stack: stack.name }, 'up to date; compose not run');
       return 'skipped';
     }
-    if (this.deps.preflight) {
-      const failure = await this.deps.preflight(stack, modelOrFailure, containers, log);
-      if (failure) return { reasonCode: failure.reasonCode, reason: redact(failure.reason) };
-    }
-
     log.info({ stack: stack.name, project: stack.project }, 'compose up');
     let up = await this.deps.compose.up(spec);
     if (!up.ok && (await this.freeNamespaceHolder(stack, up.stderr, log))) up = await this.deps.compose.up(spec);

@@ -21,7 +21,7 @@ export interface SupervisorDeps {
   desiredStore: DesiredStateStore;
   logger: Logger;
   now?: () => number;
-  /** check/gc jobs (issue 3); absent → those jobs fail with a clear message */
+  /** check/gc jobs; absent → those jobs fail with a clear message */
   tasks?: { check?: (stack?: string) => Promise<{ ok: boolean; output: unknown }>; gc?: () => Promise<{ ok: boolean; output: unknown }> };
   onResult?: (stack: string, result: ReconcileResult) => void;
 }

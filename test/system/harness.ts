@@ -24,18 +24,21 @@ export function run(argv: string[], opts: { env?: Record<string, string>; timeou
   return new Promise((resolvePromise, reject) => {
     const [cmd, ...args] = argv;
     if (!cmd) throw new Error('empty argv');
-    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 240_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
     });
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined); // the command may exit without reading its input
+      child.stdin.end(opts.input);
+    }
   });
 }
 
@@ -199,4 +202,55 @@ defaults:
 ${extra}
 stacks:
 ${stacksYaml}`;
+}
+
+// --- issue 3 helpers (failure-modes.test.ts): systemd user units, inspect, metrics ---------------------
+
+export function systemctlUser(...args: string[]): Promise<RunResult> {
+  return run(['systemctl', '--user', ...args]);
+}
+
+/** Names of every unit the user manager knows (loaded, any state). */
+export async function userUnitNames(): Promise<string[]> {
+  const r = await systemctlUser('list-units', '--all', '--plain', '--no-legend', '--full');
+  if (r.code !== 0) throw new Error(`systemctl --user list-units failed (${r.code}): ${r.stderr}`);
+  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter(Boolean);
+}
+
+/** Epoch ms the unit became active (systemd's second resolution), or undefined. */
+export async function unitActiveSinceMs(unit: string): Promise<number | undefined> {
+  const r = await systemctlUser('show', '--timestamp=unix', '-p', 'ActiveEnterTimestamp', '--value', '--', unit);
+  const m = /^@(\d+)/.exec(r.stdout.trim());
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+export function randomHex(chars: number): string {
+  let s = '';
+  while (s.length < chars) s += Math.floor(Math.random() * 16).toString(16);
+  return s;
+}
+
+export interface InspectFacts {
+  Id: string;
+  Name: string;
+  State: { Status: string; StartedAt: string; FinishedAt: string; Health?: { Status: string; FailingStreak: number } };
+  Config: { Labels: Record<string, string> | null };
+}
+
+/** `podman inspect` of one container, or undefined when it does not exist. */
+export async function inspectContainer(nameOrId: string): Promise<InspectFacts | undefined> {
+  const r = await podman('container', 'inspect', '--format', 'json', nameOrId);
+  if (r.code !== 0) return undefined;
+  return (JSON.parse(r.stdout) as InspectFacts[])[0];
+}
+
+/** GET /metrics from the daemon's API socket. */
+export async function daemonMetrics(socket: string): Promise<string> {
+  const dispatcher = new Agent({ connect: { socketPath: socket } });
+  try {
+    const r = await request('http://stackd/metrics', { dispatcher });
+    return await r.body.text();
+  } finally {
+    await dispatcher.close();
+  }
 }

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run the benchmarks as the lab user against the real lab and copy their results into bench/results/.
+# Run as root (after test/lab/provision.sh):  bash bench/run.sh [stacks] [rounds]
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+npm run --silent build
+npx tsc -p tsconfig.bench.json
+stage=$(bash test/lab/stage.sh)
+trap 'rm -rf "$stage"' EXIT
+test/lab/as-lab.sh sh -c "cd '$stage' && node --expose-gc dist-bench/bench/status.js && node dist-bench/bench/concurrency.js ${1:-8} ${2:-2}"
+cp "$stage"/dist-bench/bench/results/*.json bench/results/

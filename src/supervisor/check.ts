@@ -1,0 +1,139 @@
+// `stackctl check [NAME]`: the preflight of every stack (or one), changing nothing. Resolves the compose
+// model with compose itself, reports label-invariant violations (with the lines to add), drifted and stale
+// containers, warnings about the files and the host, and the orphaned healthcheck units gc would stop.
+// ok:false (stackctl exits non-zero) only on a violation or a model compose rejects: drifted and stale
+// containers are fixed by the next reconcile, so they are findings, not failures.
+import { dirname } from 'node:path';
+import type { Config, StackConfig } from '../core/config-types.js';
+import {
+  composeWarnings, databaseBackendOf, hostWarnings, renderCheck, type CheckReport, type CheckWarning, type HostCheck, type StackCheck,
+} from '../core/check.js';
+import { summarizeComposeError } from '../core/compose-errors.js';
+import { parseComposeConfig } from '../core/compose-model.js';
+import { parseContainerList, selectProjectContainers } from '../core/podman-parse.js';
+import { checkLabelInvariant, findDriftedContainers, formatInvariantReason } from '../core/preflight.js';
+import { makeRedactor, parseEnvFile } from '../core/redact.js';
+import { findStaleInspected } from '../core/stale-candidates.js';
+import type { OrphanUnit } from '../core/timer-orphans.js';
+import type { PodmanHousekeepingPort, SystemctlPort } from './housekeeping-ports.js';
+import { inspectMaybeStale } from './inspect-health.js';
+import type { ComposePort, FilesPort } from './ports.js';
+
+export interface CheckerDeps {
+  compose: Pick<ComposePort, 'config'>;
+  podman: Pick<PodmanHousekeepingPort, 'listProjectContainers' | 'inspectContainer' | 'info'>;
+  systemctl: Pick<SystemctlPort, 'isEnabled'>;
+  files: FilesPort;
+  /** read-only orphan search of the timer GC */
+  findOrphanUnits: () => Promise<OrphanUnit[]>;
+  config: () => Pick<Config, 'stacks' | 'staleHealth'>;
+  now: () => number;
+}
+
+const CONFIG_TIMEOUT_MS = 60_000;
+const AUTO_UPDATE_TIMER = 'podman-auto-update.timer';
+
+export class Checker {
+  constructor(private readonly deps: CheckerDeps) {}
+
+  async run(stackName?: string): Promise<{ ok: boolean; output: CheckReport }> {
+    const cfg = this.deps.config();
+    const stacks = stackName === undefined ? cfg.stacks : cfg.stacks.filter((s) => s.name === stackName);
+    if (stackName !== undefined && stacks.length === 0) {
+      throw new Error(`no stack named "${stackName}" in the config; known stacks: ${cfg.stacks.map((s) => s.name).join(', ') || '(none)'}`);
+    }
+    const results: StackCheck[] = [];
+    for (const s of stacks) results.push(await this.stack(s));
+    const host = await this.host();
+    const ok = results.every((r) => r.ok);
+    const summary = results.filter((r) => !r.ok)
+      .map((r) => (r.error ? `${r.stack}: compose rejected its files` : `${r.stack}: ${r.violations.length} label-invariant violation(s)`))
+      .join('; ') || 'ok';
+    return { ok, output: { ok, summary, stacks: results, host, lines: renderCheck(results, host) } };
+  }
+
+  private async stack(stack: StackConfig): Promise<StackCheck> {
+    const out: StackCheck = { stack: stack.name, ok: true, violations: [], drifted: [], stale: [], warnings: [] };
+    // A missing env file (secrets not decrypted yet, or a CI checkout) is checked without: compose then
+    // says whether a variable it needs is missing.
+    const envFiles: string[] = [];
+    for (const p of stack.envFiles) {
+      if (await this.deps.files.exists(p)) envFiles.push(p);
+      else out.warnings.push({ code: 'env-file-missing', message: `env file ${p} does not exist; checked without it (a reconcile would wait envWait for it, then fail)` });
+    }
+    const redact = await this.redactor(stack, envFiles);
+    const first = stack.compose[0];
+    const res = await this.deps.compose.config({
+      project: stack.project, composeFiles: stack.compose, envFiles, timeoutMs: CONFIG_TIMEOUT_MS, ...(first ? { cwd: dirname(first) } : {}),
+    });
+    if (!res.ok) {
+      const why = res.timedOut ? `no answer within ${CONFIG_TIMEOUT_MS / 1000}s` : redact(summarizeComposeError(res.stderr));
+      return { ...out, ok: false, error: `compose rejected ${stack.compose.join(', ')}: ${why}` };
+    }
+    let model;
+    try {
+      model = parseComposeConfig(res.stdout, stack.project);
+    } catch (err) {
+      return { ...out, ok: false, error: `${stack.compose.join(', ')}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+
+    out.violations = checkLabelInvariant(model, stack.unit, stack.compose);
+    if (out.violations.length > 0) {
+      out.ok = false;
+      out.reason = formatInvariantReason(stack.name, out.violations, stack.compose);
+    }
+    const texts = await Promise.all(stack.compose.map(async (path) => ({ path, text: (await this.deps.files.readText(path)) ?? '' })));
+    out.warnings.push(...composeWarnings(texts, model));
+
+    const containers = selectProjectContainers(parseContainerList(await this.deps.podman.listProjectContainers(stack.project)), stack.project);
+    const drifted = findDriftedContainers(containers, stack.unit);
+    out.drifted = drifted.map((d) => ({ id: d.container.id, name: d.container.name, expected: d.expected, ...(d.found !== undefined ? { found: d.found } : {}) }));
+    const driftedIds = new Set(out.drifted.map((d) => d.id));
+    const inspected = await inspectMaybeStale(this.deps.podman, containers.filter((c) => !driftedIds.has(c.id)));
+    const { startingFloorMs, unhealthyAfterMs } = this.deps.config().staleHealth;
+    out.stale = findStaleInspected(inspected, model, { nowMs: this.deps.now(), startingFloorMs, unhealthyAfterMs }).map((c) => ({
+      id: c.container.id, name: c.container.name, service: c.container.service, health: c.health, forMs: c.forMs, thresholdMs: c.thresholdMs,
+    }));
+    return out;
+  }
+
+  private async host(): Promise<HostCheck> {
+    const notes: string[] = [];
+    let databaseBackend: string | undefined;
+    try {
+      databaseBackend = databaseBackendOf(await this.deps.podman.info());
+    } catch (err) {
+      notes.push(`could not read podman info: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const autoUpdateTimer = { user: await this.timerState('user', notes), system: await this.timerState('system', notes) };
+    let orphanUnits: string[] = [];
+    try {
+      orphanUnits = (await this.deps.findOrphanUnits()).map((o) => o.name);
+    } catch (err) {
+      notes.push(`could not look for orphaned healthcheck units: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const warnings: CheckWarning[] = hostWarnings({ ...(databaseBackend ? { databaseBackend } : {}), autoUpdateTimer });
+    return { warnings, ...(databaseBackend ? { databaseBackend } : {}), autoUpdateTimer, orphanUnits, notes };
+  }
+
+  /** is-enabled's word; "unknown" (and a note) when systemctl could not answer, e.g. no system bus. */
+  private async timerState(scope: 'user' | 'system', notes: string[]): Promise<string> {
+    try {
+      const r = await this.deps.systemctl.isEnabled(AUTO_UPDATE_TIMER, scope);
+      if (r.state) return r.state;
+      notes.push(`could not tell whether ${AUTO_UPDATE_TIMER} is enabled (${scope} scope): ${r.stderr.trim().split('\n')[0] || `exit ${r.exitCode}`}`);
+    } catch (err) {
+      notes.push(`could not ask systemctl about ${AUTO_UPDATE_TIMER} (${scope} scope): ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return 'unknown';
+  }
+
+  private async redactor(stack: StackConfig, envFiles: string[]): Promise<(s: string) => string> {
+    const values: string[] = [];
+    for (const p of envFiles) {
+      const text = await this.deps.files.readText(p);
+      if (text) values.push(...Object.values(parseEnvFile(text)));
+    }
+    return makeRedactor(values, { keep: [stack.name, stack.project, stack.unit] });
+  }
+}

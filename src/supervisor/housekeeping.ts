@@ -1,0 +1,78 @@
+// Builds the housekeeping pieces (preflight, timer GC, prune, check) from the adapters and hands main.ts the hooks:
+// the reconciler's preflight and after, the supervisor's check/gc tasks, and the periodic GC and prune.
+import type { Logger } from 'pino';
+import type { Config } from '../core/config-types.js';
+import { Checker } from './check.js';
+import type { PodmanHousekeepingPort, SystemctlPort, ViolationKind } from './housekeeping-ports.js';
+import { every, type Periodic } from './periodic.js';
+import type { ComposePort, FilesPort } from './ports.js';
+import { PreflightRunner } from './preflight-runner.js';
+import { Pruner } from './prune.js';
+import type { ReconcilerDeps } from './reconciler.js';
+import type { SupervisorDeps } from './supervisor.js';
+import { TimerGc } from './timer-gc.js';
+
+export interface HousekeepingDeps {
+  /** the config in force (re-read on every use, so a reload applies) */
+  config: () => Config;
+  podman: PodmanHousekeepingPort;
+  systemctl: SystemctlPort;
+  compose: Pick<ComposePort, 'config'>;
+  files: FilesPort;
+  logger: Logger;
+  now?: () => number;
+  onViolation?: (stack: string, kind: ViolationKind) => void;
+  onTimersRemoved?: (count: number) => void;
+  /** rollback targets the prune keeps (empty until the updater exists) */
+  keepImageIds?: () => ReadonlySet<string>;
+}
+
+export interface Housekeeping {
+  preflight: NonNullable<ReconcilerDeps['preflight']>;
+  after: NonNullable<ReconcilerDeps['after']>;
+  tasks: NonNullable<SupervisorDeps['tasks']>;
+  /** starts the hourly timer GC and the daily prune; returns a stop function */
+  start(): () => void;
+}
+
+export function createHousekeeping(deps: HousekeepingDeps): Housekeeping {
+  const now = deps.now ?? Date.now;
+  const log = deps.logger.child({ component: 'housekeeping' });
+  const preflight = new PreflightRunner({
+    podman: deps.podman, config: deps.config, now, ...(deps.onViolation ? { onViolation: deps.onViolation } : {}),
+  });
+  const timerGc = new TimerGc({
+    systemctl: deps.systemctl, podman: deps.podman, config: deps.config, now, logger: log,
+    ...(deps.onTimersRemoved ? { onRemoved: deps.onTimersRemoved } : {}),
+  });
+  const pruner = new Pruner({
+    podman: deps.podman, systemctl: deps.systemctl, config: deps.config, now, ...(deps.keepImageIds ? { keepImageIds: deps.keepImageIds } : {}),
+  });
+  const checker = new Checker({
+    compose: deps.compose, podman: deps.podman, systemctl: deps.systemctl, files: deps.files,
+    findOrphanUnits: () => timerGc.find(), config: deps.config, now,
+  });
+
+  const gc = async (): Promise<{ ok: boolean; output: unknown }> => {
+    const timers = await timerGc.run(log);
+    const prune = await pruner.run(log);
+    const summary = `${timers.removed.length} orphaned healthcheck units stopped, ${timers.failed.length} could not be stopped; ` +
+      `pruned ${prune.containers.length} containers and ${prune.images.length} images`;
+    return { ok: timers.failed.length === 0, output: { lines: [...timers.lines, ...prune.lines], summary, timers, prune } };
+  };
+
+  return {
+    preflight: preflight.run,
+    after: async (_stack, reconcileLog) => {
+      await timerGc.run(reconcileLog);
+    },
+    tasks: { check: (stack) => checker.run(stack), gc },
+    start() {
+      const jobs: Periodic[] = [
+        every(() => deps.config().cleanup.gcEveryMs, () => timerGc.run(log), (err) => log.warn({ err }, 'periodic healthcheck-timer GC failed')),
+        every(() => deps.config().cleanup.pruneEveryMs, () => pruner.run(log), (err) => log.warn({ err }, 'periodic prune failed')),
+      ];
+      return () => { for (const j of jobs) j.stop(); };
+    },
+  };
+}

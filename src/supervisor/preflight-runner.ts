@@ -1,0 +1,123 @@
+// ReconcilerDeps.preflight: runs after the compose model is resolved and the project's containers
+// are listed, before `compose up`. In order:
+//   1. label invariant: a violation fails the stack before ANY container is touched (owner's decision);
+//   2. drifted containers (wrong or missing PODMAN_SYSTEMD_UNIT) are removed, so compose recreates them;
+//   3. stale health: a container stuck in `starting`/`unhealthy` gets one on-demand healthcheck and is
+//      removed only if that fails too, at most once per service per recheckWindow.
+// Only here, never from an event: repair by events would turn a dead dependency into a delete-recreate loop.
+import type { Logger } from 'pino';
+import type { Config, StackConfig } from '../core/config-types.js';
+import { judgeRecheck, recheckKey } from '../core/health-recheck.js';
+import type { ComposeModel, ObservedContainer } from '../core/model.js';
+import { checkLabelInvariant, findDriftedContainers, formatInvariantReason } from '../core/preflight.js';
+import { findStaleInspected } from '../core/stale-candidates.js';
+import { shouldRecheck, type StaleCandidate } from '../core/stale-health.js';
+import type { PodmanHousekeepingPort, ViolationKind } from './housekeeping-ports.js';
+import { inspectMaybeStale } from './inspect-health.js';
+import type { Failure } from './reconciler.js';
+
+export interface PreflightRunnerDeps {
+  podman: Pick<PodmanHousekeepingPort, 'inspectContainer' | 'removeContainer' | 'runHealthcheck'>;
+  /** read on every run, so a reloaded config's thresholds apply at once */
+  config: () => Pick<Config, 'staleHealth'>;
+  now: () => number;
+  onViolation?: (stack: string, kind: ViolationKind) => void;
+}
+
+/** Extra time for the on-demand check beyond the healthcheck's own timeout (podman starts an exec). */
+const RECHECK_SLACK_MS = 10_000;
+
+export class PreflightRunner {
+  /** recheckKey → epoch ms of the last on-demand check; in memory, so a restart allows one more */
+  private readonly lastRecheck = new Map<string, number>();
+
+  constructor(private readonly deps: PreflightRunnerDeps) {}
+
+  readonly run = async (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger): Promise<Failure | undefined> => {
+    const violations = checkLabelInvariant(model, stack.unit, stack.compose);
+    if (violations.length > 0) {
+      // one count per offending service per reconcile
+      violations.forEach(() => this.deps.onViolation?.(stack.name, 'label-invariant'));
+      return { reasonCode: 'label-invariant', reason: formatInvariantReason(stack.name, violations, stack.compose) };
+    }
+
+    const removed = new Set<string>();
+    for (const d of findDriftedContainers(containers, stack.unit)) {
+      log.warn(
+        { stack: stack.name, container: d.container.name, id: d.container.id, found: d.found ?? null, expected: d.expected },
+        'removing container with the wrong PODMAN_SYSTEMD_UNIT; compose recreates it with the label from the file',
+      );
+      this.deps.onViolation?.(stack.name, 'drifted');
+      const failure = await this.remove(stack, d.container, `its PODMAN_SYSTEMD_UNIT is ${d.found ?? 'missing'}, expected ${d.expected}`);
+      if (failure) return failure;
+      removed.add(d.container.id);
+    }
+
+    return this.staleHealth(stack, model, containers.filter((c) => !removed.has(c.id)), log);
+  };
+
+  private async staleHealth(stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger): Promise<Failure | undefined> {
+    const { startingFloorMs, unhealthyAfterMs, recheckWindowMs } = this.deps.config().staleHealth;
+    const inspected = await inspectMaybeStale(this.deps.podman, containers);
+    const now = this.deps.now();
+    this.forgetOlderThan(now - recheckWindowMs);
+    const specs = new Map(inspected.map((i) => [i.container.id, i.healthcheck]));
+    for (const cand of findStaleInspected(inspected, model, { nowMs: now, startingFloorMs, unhealthyAfterMs })) {
+      const c = cand.container;
+      const key = recheckKey(stack.name, c);
+      const line = { stack: stack.name, container: c.name, id: c.id, service: c.service, health: cand.health, forMs: cand.forMs, thresholdMs: cand.thresholdMs };
+      if (!shouldRecheck(key, this.lastRecheck, now, recheckWindowMs)) {
+        // Alert only: removing it again this soon is how a dead dependency becomes a delete-recreate loop.
+        log.warn({ ...line, recheckWindowMs }, 'stale health again within recheckWindow; not removing it this time');
+        this.deps.onViolation?.(stack.name, 'stale');
+        continue;
+      }
+      this.lastRecheck.set(key, now);
+      const failure = await this.recheck(stack, cand, specs.get(c.id)?.timeoutMs, line, log);
+      if (failure) return failure;
+    }
+    return undefined;
+  }
+
+  private async recheck(
+    stack: StackConfig,
+    cand: StaleCandidate,
+    checkTimeoutMs: number | undefined,
+    line: Record<string, unknown>,
+    log: Logger,
+  ): Promise<Failure | undefined> {
+    log.info({ ...line, why: cand.reason }, 'stale health: running the healthcheck once');
+    let verdict;
+    try {
+      verdict = judgeRecheck(await this.deps.podman.runHealthcheck(cand.container.id, (checkTimeoutMs ?? 30_000) + RECHECK_SLACK_MS));
+    } catch (err) {
+      // Could not even run it (gone, stopped meanwhile, podman busy): no verdict, so no removal.
+      log.warn({ ...line, err }, 'stale health: the on-demand healthcheck could not run; keeping the container');
+      return undefined;
+    }
+    if (verdict.passed) {
+      log.info({ ...line, status: verdict.status }, 'stale health: the on-demand healthcheck passed; keeping the container');
+      return undefined;
+    }
+    log.warn({ ...line, status: verdict.status, why: cand.reason }, 'stale health: still failing; removing the container so compose recreates it');
+    this.deps.onViolation?.(stack.name, 'stale');
+    return this.remove(stack, cand.container, `${cand.reason} and the on-demand healthcheck answered ${verdict.status}`);
+  }
+
+  private async remove(stack: StackConfig, c: ObservedContainer, why: string): Promise<Failure | undefined> {
+    try {
+      await this.deps.podman.removeContainer(c.id, { force: true });
+      return undefined;
+    } catch (err) {
+      return {
+        reasonCode: 'podman-unreachable',
+        reason: `stack "${stack.name}": preflight could not remove container ${c.name} (${c.id.slice(0, 12)}; ${why}): ` +
+          `${err instanceof Error ? err.message : String(err)}; remove it with \`podman rm -f ${c.name}\`, then run: stackctl up ${stack.name}`,
+      };
+    }
+  }
+
+  private forgetOlderThan(cutoffMs: number): void {
+    for (const [k, at] of this.lastRecheck) if (at <= cutoffMs) this.lastRecheck.delete(k);
+  }
+}

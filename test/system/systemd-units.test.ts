@@ -1,0 +1,110 @@
+// The shipped systemd units, for real: stackd socket-activated under the lab user's systemd user manager,
+// and per-stack units that only ask stackd. Reproduces the owner's thundering herd: every stack unit
+// started at once (what `nixos-rebuild switch` does) — all converge, through one queue.
+import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BASE_IMAGE, ROOT, RUNTIME_DIR, cleanup, projectContainers, removeProject, run, scratch, waitFor, writeFiles, PODMAN_SOCKET } from './harness.js';
+
+const SUFFIX = 'systest';
+const STACKS = ['u-one', 'u-two', 'u-three', 'u-four', 'u-five'];
+const unitDir = join(process.env['HOME'] ?? '', '.config/systemd/user');
+const apiSocket = join(RUNTIME_DIR, `stackd-${SUFFIX}`, 'stackd.sock');
+const stackctl = [process.execPath, join(ROOT, 'dist/cli/stackctl.js'), '--socket', apiSocket];
+
+const systemctl = (...args: string[]) => run(['systemctl', '--user', ...args]);
+
+/** systemd/stackd.{socket,service} with this test's names and paths; everything else as shipped. */
+async function renderDaemonUnits(configPath: string): Promise<Record<string, string>> {
+  const rename = (text: string) => text
+    .replaceAll('stackd.socket', `stackd-${SUFFIX}.socket`)
+    .replaceAll('stackd.service', `stackd-${SUFFIX}.service`)
+    .replaceAll('%t/stackd/', `%t/stackd-${SUFFIX}/`);
+  const socket = rename(await readFile(join(ROOT, 'systemd/stackd.socket'), 'utf8'));
+  const service = rename(await readFile(join(ROOT, 'systemd/stackd.service'), 'utf8'))
+    .replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${join(ROOT, 'dist/main.js')} --config ${configPath}`);
+  expect(service).toContain(`ExecStart=${process.execPath}`);
+  return { [`stackd-${SUFFIX}.socket`]: socket, [`stackd-${SUFFIX}.service`]: service };
+}
+
+/** systemd/example-stack.service for one stack, with stackctl spelled out. */
+async function renderStackUnit(name: string): Promise<string> {
+  const text = await readFile(join(ROOT, 'systemd/example-stack.service'), 'utf8');
+  return text
+    .replaceAll('stackd.service', `stackd-${SUFFIX}.service`)
+    .replace(/stackctl (up|stop) example/g, (_m, verb: string) => `${stackctl.join(' ')} ${verb} ${name}`)
+    .replaceAll('"example"', `"${name}"`);
+}
+
+describe('shipped systemd units', () => {
+  let dir: string;
+  const written: string[] = [];
+
+  beforeAll(async () => {
+    for (const s of STACKS) await removeProject(s);
+    dir = await scratch('units');
+    const compose = `services:\n  main:\n    image: ${BASE_IMAGE}\n    init: true\n    command: ["sleep", "100000"]\n`;
+    const files: Record<string, string> = { 'compose.yml': compose };
+    await writeFiles(dir, files);
+    const config = `podman: { socket: ${PODMAN_SOCKET} }
+api: { socket: ${apiSocket} }
+stateFile: ${join(dir, 'state.json')}
+stacks:
+${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`).join('\n')}
+`;
+    await writeFile(join(dir, 'stackd.yaml'), config);
+    await mkdir(unitDir, { recursive: true });
+    const units: Record<string, string> = await renderDaemonUnits(join(dir, 'stackd.yaml'));
+    for (const s of STACKS) units[`${s}.service`] = await renderStackUnit(s);
+    for (const [name, text] of Object.entries(units)) {
+      await writeFile(join(unitDir, name), text);
+      written.push(name);
+    }
+    expect((await systemctl('daemon-reload')).code).toBe(0);
+    const started = await systemctl('start', `stackd-${SUFFIX}.socket`);
+    expect(started.code, started.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await systemctl('stop', ...STACKS.map((s) => `${s}.service`), `stackd-${SUFFIX}.service`, `stackd-${SUFFIX}.socket`);
+    for (const name of written) await rm(join(unitDir, name), { force: true });
+    await systemctl('daemon-reload');
+    await systemctl('reset-failed');
+    for (const s of STACKS) await removeProject(s);
+    if (dir) await cleanup(dir);
+  });
+
+  it('the API socket exists before stackd runs, mode 0600, and the first request starts stackd', async () => {
+    const ls = await run(['stat', '-c', '%a %F', apiSocket]);
+    expect(ls.stdout.trim()).toBe('600 socket');
+    expect((await systemctl('is-active', `stackd-${SUFFIX}.service`)).stdout.trim()).not.toBe('active');
+    const status = await run([...stackctl, 'status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect((await systemctl('is-active', `stackd-${SUFFIX}.service`)).stdout.trim()).toBe('active');
+  });
+
+  it('all stack units started at once (a rebuild) each succeed, and every stack converges', async () => {
+    const r = await systemctl('start', ...STACKS.map((s) => `${s}.service`));
+    expect(r.code, r.stderr).toBe(0);
+    for (const s of STACKS) {
+      expect((await systemctl('is-active', `${s}.service`)).stdout.trim()).toBe('active');
+      const containers = await projectContainers(s);
+      expect(containers.map((c) => c.state)).toEqual(['running']);
+    }
+  });
+
+  it('stopping a stack unit stops the stack, and it stays stopped when stackd restarts', async () => {
+    expect((await systemctl('stop', 'u-two.service')).code).toBe(0);
+    expect((await projectContainers('u-two')).map((c) => c.state)).toEqual(['exited']);
+    expect((await systemctl('restart', `stackd-${SUFFIX}.service`)).code).toBe(0);
+    let states: string[] = [];
+    await waitFor(async () => {
+      const r = await run([...stackctl, 'status', '--json']);
+      if (r.code !== 0) return false;
+      const stacks = (JSON.parse(r.stdout) as { stacks: { name: string; state: string }[] }).stacks;
+      states = stacks.map((s) => `${s.name}=${s.state}`);
+      return stacks.every((s) => (s.name === 'u-two' ? s.state === 'stopped' : s.state === 'converged'));
+    }, 60_000, 'stacks after a stackd restart', () => states.join(' '));
+    expect((await projectContainers('u-two')).map((c) => c.state)).toEqual(['exited']);
+  });
+});
