@@ -62,7 +62,22 @@ const SIMPLE = `services:
     command: ["sleep", "100000"]
 `;
 
-const stacks = ['f-holder', 'f-named', 'f-ghost', 'f-needsvar', 'f-envwait', 'f-busy', 'f-stopper'];
+// compose up -d waits for `slowdep` to turn healthy (about 4 s) before it starts `main`: a compose step
+// that is still running when SIGTERM arrives.
+const SLOW = `services:
+  slowdep:
+    image: ${BASE_IMAGE}
+    init: true
+    command: ["sh", "-c", "sleep 4; touch /tmp/ready; exec sleep 100000"]
+    healthcheck: { test: ["CMD", "test", "-f", "/tmp/ready"], interval: 1s, retries: 30 }
+  main:
+    image: ${BASE_IMAGE}
+    init: true
+    command: ["sleep", "100000"]
+    depends_on: { slowdep: { condition: service_healthy } }
+`;
+
+const stacks = ['f-holder', 'f-named', 'f-ghost', 'f-needsvar', 'f-envwait', 'f-busy', 'f-stopper', 'f-slow'];
 
 describe('foundation: reconcile real compose stacks on rootless podman', () => {
   let dir: string;
@@ -84,6 +99,7 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
       'envwait/compose.yml': SIMPLE,
       'busy/compose.yml': SIMPLE,
       'stopper/compose.yml': SIMPLE,
+      'slow/compose.yml': SLOW,
     });
     await run(['chmod', '+x', join(dir, 'count-compose.sh')]);
     const stackYaml = [
@@ -94,6 +110,7 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
       `  - { name: f-envwait, compose: [${dir}/envwait/compose.yml], envFiles: [${dir}/envwait/late.env] }`,
       `  - { name: f-busy, compose: [${dir}/busy/compose.yml] }`,
       `  - { name: f-stopper, compose: [${dir}/stopper/compose.yml] }`,
+      `  - { name: f-slow, compose: [${dir}/slow/compose.yml] }`,
     ].join('\n');
     await writeFile(join(dir, 'stackd.yaml'), configYaml(dir, stackYaml, { composeCommand: join(dir, 'count-compose.sh') }));
     daemon = new Daemon(dir, join(dir, 'stackd.yaml'));
@@ -242,6 +259,24 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
     expect((await daemon.stack('f-holder')).state).toBe('converged');
     await rm(cfg);
     await writeFile(cfg, good);
+  });
+
+  it('SIGTERM lets the running compose step finish, then stackd exits 0', async () => {
+    await daemon.waitStack('f-slow', (x) => x.state === 'converged', 'converged');
+    for (const c of await projectContainers('f-slow')) await podmanOk('rm', '-f', '-t', '0', c.id);
+    const logStart = daemon.logs.length;
+    const queued = await daemon.ctl('up', 'f-slow', '--no-block');
+    expect(queued.code, queued.stderr).toBe(0);
+    await expectEventually(() => /"stack":"f-slow"[^\n]*"msg":"compose up"/.test(daemon.logs.slice(logStart)));
+    expect(await daemon.stop()).toBe(0);
+    const tail = daemon.logs.slice(logStart);
+    // the verdict of the compose run was recorded before "stopped": it was not cut off
+    expect(tail.indexOf('"msg":"stopping: letting running reconciles finish"')).toBeGreaterThan(-1);
+    expect(tail.indexOf('"msg":"reconciled"')).toBeGreaterThan(tail.indexOf('"msg":"stopping: letting running reconciles finish"'));
+    expect(tail.indexOf('"msg":"stopped"')).toBeGreaterThan(tail.indexOf('"msg":"reconciled"'));
+    const after = await projectContainers('f-slow');
+    expect(after.map((c) => c.name.replace(/^f-slow-|-1$/g, '')).sort()).toEqual(['main', 'slowdep']);
+    expect(after.every((c) => c.state === 'running')).toBe(true);
   });
 });
 
