@@ -5,7 +5,7 @@
 set -euo pipefail
 LAB_USER=${STACKD_LAB_USER:-stackdlab}
 LAB_UID=$(id -u "$LAB_USER")
-CG=/sys/fs/cgroup/unified/user.slice/user-$LAB_UID.slice/user@$LAB_UID.service/lab.slice
+CG=$("$(dirname "$0")/cgroup-root.sh")/user.slice/user-$LAB_UID.slice/user@$LAB_UID.service/lab.slice
 echo $$ >"$CG/cgroup.procs"
 exec runuser -u "$LAB_USER" -- env -i \
   HOME="$(getent passwd "$LAB_USER" | cut -d: -f6)" USER="$LAB_USER" LOGNAME="$LAB_USER" \

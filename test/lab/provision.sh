@@ -106,7 +106,13 @@ CONF
 as_user_files
 
 # --- systemd user manager in a delegated cgroup2 subtree -----------------------------------------------
-CG=/sys/fs/cgroup/unified/user.slice/user-$LAB_UID.slice/user@$LAB_UID.service
+# The cgroup2 hierarchy: the whole tree on a pure v2 host, /sys/fs/cgroup/unified on this machine kind's
+# hybrid layout; inside a privileged container (Dockerfile.test) it may be missing, so mount it there.
+if [ ! -e /sys/fs/cgroup/cgroup.controllers ] && [ ! -e /sys/fs/cgroup/unified/cgroup.procs ]; then
+  mkdir -p /sys/fs/cgroup/unified
+  mount -t cgroup2 none /sys/fs/cgroup/unified
+fi
+CG=$("$here/cgroup-root.sh")/user.slice/user-$LAB_UID.slice/user@$LAB_UID.service
 if [ ! -S "$RUNDIR/systemd/private" ] || ! pgrep -u "$LAB_UID" -f 'systemd --user' >/dev/null; then
   log "starting systemd --user for $LAB_USER"
   mkdir -p "$CG"
