@@ -236,9 +236,10 @@ function composeFailure(stack: StackConfig, verb: string, out: ComposeOutcome, r
     return svc?.image ? `service ${svc.name} (image ${svc.image})` : `${name}`;
   });
   const where = which.length ? ` in ${which.join(', ')}` : '';
+  // the image names come from the resolved model, interpolated from env files: redact all of it
   return {
     reasonCode: 'compose-failed',
-    reason: `stack "${stack.name}": compose ${verb} failed (exit ${out.exitCode})${where}: ${redact(summarizeComposeError(out.stderr))}`,
+    reason: redact(`stack "${stack.name}": compose ${verb} failed (exit ${out.exitCode})${where}: ${summarizeComposeError(out.stderr)}`),
   };
 }
 

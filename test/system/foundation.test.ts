@@ -77,7 +77,15 @@ const SLOW = `services:
     depends_on: { slowdep: { condition: service_healthy } }
 `;
 
-const stacks = ['f-holder', 'f-named', 'f-ghost', 'f-needsvar', 'f-envwait', 'f-busy', 'f-stopper', 'f-slow'];
+// The env file's value ends up in the image reference, so podman's error and the model both carry it.
+const LEAKY = `services:
+  leaky:
+    image: localhost:5000/lab/\${IMAGE_TOKEN}:1
+    command: ["sleep", "100000"]
+`;
+const SECRET = 'tok-7f3a9c2e51';
+
+const stacks = ['f-holder', 'f-named', 'f-ghost', 'f-needsvar', 'f-envwait', 'f-busy', 'f-stopper', 'f-slow', 'f-secret'];
 
 describe('foundation: reconcile real compose stacks on rootless podman', () => {
   let dir: string;
@@ -100,6 +108,8 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
       'busy/compose.yml': SIMPLE,
       'stopper/compose.yml': SIMPLE,
       'slow/compose.yml': SLOW,
+      'secret/compose.yml': LEAKY,
+      'secret/app.env': `IMAGE_TOKEN=${SECRET}\n`,
     });
     await run(['chmod', '+x', join(dir, 'count-compose.sh')]);
     const stackYaml = [
@@ -111,6 +121,7 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
       `  - { name: f-busy, compose: [${dir}/busy/compose.yml] }`,
       `  - { name: f-stopper, compose: [${dir}/stopper/compose.yml] }`,
       `  - { name: f-slow, compose: [${dir}/slow/compose.yml] }`,
+      `  - { name: f-secret, compose: [${dir}/secret/compose.yml], envFiles: [${dir}/secret/app.env] }`,
     ].join('\n');
     await writeFile(join(dir, 'stackd.yaml'), configYaml(dir, stackYaml, { composeCommand: join(dir, 'count-compose.sh') }));
     daemon = new Daemon(dir, join(dir, 'stackd.yaml'));
@@ -158,6 +169,23 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
     const r = await daemon.ctl('status');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/f-ghost\s+failed/);
+  });
+
+  it('never shows a value from an env file: not in the reason, the CLI output, the API or the log', async () => {
+    const s = await daemon.waitStack('f-secret', (x) => x.state === 'failed', 'failed');
+    expect(s.lastResult?.reason).toMatch(/localhost:5000\/lab\/\*\*\*:1/);
+    const outputs = [
+      JSON.stringify(s),
+      (await daemon.ctl('status')).stdout,
+      (await daemon.ctl('status', 'f-secret', '--json')).stdout,
+      (await daemon.ctl('up', 'f-secret')).stderr,
+      daemon.logs,
+    ];
+    for (const text of outputs) expect(text).not.toContain(SECRET);
+    // and it really was in play: the resolved compose model stackd reads (and names images from) carries it
+    const raw = await run(['podman', 'compose', '-p', 'f-secret', '-f', join(dir, 'secret/compose.yml'), '--env-file', join(dir, 'secret/app.env'), 'config'],
+      { env: { PODMAN_IGNORE_CGROUPSV1_WARNING: '1', PODMAN_COMPOSE_WARNING_LOGS: 'false' } });
+    expect(raw.stdout).toContain(`localhost:5000/lab/${SECRET}:1`);
   });
 
   it('waits envWait for a missing env file, fails naming it, and converges once it exists', async () => {
