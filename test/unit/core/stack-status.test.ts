@@ -1,28 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { NOW, ago, container } from '../../support/builders.js';
 import { describe, expect, it } from 'vitest';
 import { expectedServices, parseComposeConfig } from '../../../src/core/compose-model.js';
 import type { ExpectedService, ObservedContainer, ReconcileResult } from '../../../src/core/model.js';
 import { parseContainerList, selectProjectContainers } from '../../../src/core/podman-parse.js';
 import { deriveStatus, toContainerView, type StatusInput } from '../../../src/core/stack-status.js';
 
-const NOW = Date.parse('2026-11-26T12:00:00Z');
 const MIN = 60_000;
-const ago = (ms: number): string => new Date(NOW - ms).toISOString();
 
 const service = (name: string, oneShot = false): ExpectedService => ({ name, labels: {}, oneShot, profiles: [] });
-const ctr = (service: string, over: Partial<ObservedContainer> = {}): ObservedContainer => ({
-  id: `${service}-id`,
-  name: `p-${service}-1`,
-  service,
-  project: 'p',
-  state: 'running',
-  exitCode: 0,
-  health: 'none',
-  startedAt: ago(60 * MIN),
-  labels: {},
-  image: 'busybox',
-  ...over,
-});
+const ctr = (service: string, over: Partial<ObservedContainer> = {}): ObservedContainer =>
+  container(service, { startedAt: ago(60 * MIN), ...over });
 const result = (r: ReconcileResult['result']): ReconcileResult => ({
   result: r,
   startedAt: ago(2 * MIN),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { NOW, ago, container } from '../../support/builders.js';
 import { describe, expect, it } from 'vitest';
 import { healthchecksByService, parseComposeConfig } from '../../../src/core/compose-model.js';
 import type { HealthcheckSpec, ObservedContainer } from '../../../src/core/model.js';
@@ -7,8 +8,6 @@ import { findStaleContainers, shouldRecheck, staleThresholdMs } from '../../../s
 
 const S = 1000;
 const MIN = 60 * S;
-const NOW = Date.parse('2026-11-26T12:00:00Z');
-const ago = (ms: number): string => new Date(NOW - ms).toISOString();
 const hc = (over: Partial<HealthcheckSpec> = {}): HealthcheckSpec => ({
   disabled: false,
   intervalMs: 30 * S,
@@ -17,18 +16,7 @@ const hc = (over: Partial<HealthcheckSpec> = {}): HealthcheckSpec => ({
   startPeriodMs: 0,
   ...over,
 });
-const ctr = (service: string, over: Partial<ObservedContainer>): ObservedContainer => ({
-  id: `${service}-id`,
-  name: `p-${service}-1`,
-  service,
-  project: 'p',
-  state: 'running',
-  exitCode: 0,
-  health: 'none',
-  labels: {},
-  image: 'busybox',
-  ...over,
-});
+const ctr = (service: string, over: Partial<ObservedContainer>): ObservedContainer => container(service, over);
 
 describe('staleThresholdMs = max(floor, startPeriod + interval × (retries + 1) + timeout)', () => {
   it.each<[string, HealthcheckSpec | undefined, number, number]>([
