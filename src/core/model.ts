@@ -17,6 +17,7 @@ export type ReasonCode =
   | 'config-invalid'
   | 'stopped'
   | 'unchanged'
+  | 'preflight-remove-failed'
   | 'internal';
 
 export interface ReconcileResult {

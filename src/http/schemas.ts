@@ -16,7 +16,7 @@ export const StackStateSchema = Type.Enum(['pending', 'converged', 'progressing'
 export const ResultKindSchema = Type.Enum(['ok', 'failed', 'skipped']);
 export const ReasonCodeSchema = Type.Enum([
   'env-file-missing', 'compose-config', 'compose-failed', 'compose-timeout', 'label-invariant',
-  'podman-unreachable', 'config-invalid', 'stopped', 'unchanged', 'internal',
+  'podman-unreachable', 'preflight-remove-failed', 'config-invalid', 'stopped', 'unchanged', 'internal',
 ]);
 export const ContainerHealthSchema = Type.Enum(['healthy', 'unhealthy', 'starting', 'none', 'stopped', 'reset']);
 

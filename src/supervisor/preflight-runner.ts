@@ -110,7 +110,7 @@ export class PreflightRunner {
       return undefined;
     } catch (err) {
       return {
-        reasonCode: 'podman-unreachable',
+        reasonCode: 'preflight-remove-failed',
         reason: `stack "${stack.name}": preflight could not remove container ${c.name} (${c.id.slice(0, 12)}; ${why}): ` +
           `${err instanceof Error ? err.message : String(err)}; remove it with \`podman rm -f ${c.name}\`, then run: stackctl up ${stack.name}`,
       };
