@@ -14,6 +14,7 @@ import { findStaleInspected } from '../core/stale-candidates.js';
 import { shouldRecheck, type StaleCandidate } from '../core/stale-health.js';
 import type { PodmanHousekeepingPort, ViolationKind } from './housekeeping-ports.js';
 import { inspectMaybeStale } from './inspect-health.js';
+import { removeProjectContainer } from './remove-container.js';
 import type { Failure } from './reconciler.js';
 
 export interface PreflightRunnerDeps {
@@ -48,7 +49,7 @@ export class PreflightRunner {
         'removing container with the wrong PODMAN_SYSTEMD_UNIT; compose recreates it with the label from the file',
       );
       this.deps.onViolation?.(stack.name, 'drifted');
-      const failure = await this.remove(stack, d.container, `its PODMAN_SYSTEMD_UNIT is ${d.found ?? 'missing'}, expected ${d.expected}`);
+      const failure = await this.remove(stack, d.container, containers, log, `its PODMAN_SYSTEMD_UNIT is ${d.found ?? 'missing'}, expected ${d.expected}`);
       if (failure) return failure;
       removed.add(d.container.id);
     }
@@ -73,7 +74,7 @@ export class PreflightRunner {
         continue;
       }
       this.lastRecheck.set(key, now);
-      const failure = await this.recheck(stack, cand, specs.get(c.id)?.timeoutMs, line, log);
+      const failure = await this.recheck(stack, cand, containers, specs.get(c.id)?.timeoutMs, line, log);
       if (failure) return failure;
     }
     return undefined;
@@ -82,6 +83,7 @@ export class PreflightRunner {
   private async recheck(
     stack: StackConfig,
     cand: StaleCandidate,
+    containers: ObservedContainer[],
     checkTimeoutMs: number | undefined,
     line: Record<string, unknown>,
     log: Logger,
@@ -101,12 +103,12 @@ export class PreflightRunner {
     }
     log.warn({ ...line, status: verdict.status, why: cand.reason }, 'stale health: still failing; removing the container so compose recreates it');
     this.deps.onViolation?.(stack.name, 'stale');
-    return this.remove(stack, cand.container, `${cand.reason} and the on-demand healthcheck answered ${verdict.status}`);
+    return this.remove(stack, cand.container, containers, log, `${cand.reason} and the on-demand healthcheck answered ${verdict.status}`);
   }
 
-  private async remove(stack: StackConfig, c: ObservedContainer, why: string): Promise<Failure | undefined> {
+  private async remove(stack: StackConfig, c: ObservedContainer, containers: ObservedContainer[], log: Logger, why: string): Promise<Failure | undefined> {
     try {
-      await this.deps.podman.removeContainer(c.id, { force: true });
+      await removeProjectContainer(this.deps.podman, c.id, containers, log, stack.name);
       return undefined;
     } catch (err) {
       return {

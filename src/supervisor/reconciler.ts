@@ -11,6 +11,7 @@ import type { ComposeModel, ObservedContainer, ReasonCode, ReconcileResult } fro
 import { parseContainerList, selectProjectContainers } from '../core/podman-parse.js';
 import { makeRedactor, parseEnvFile } from '../core/redact.js';
 import type { ObservedStore } from './observed-store.js';
+import { removeDependents } from './remove-container.js';
 import type { ComposeOutcome, ComposePort, ComposeSpec, FilesPort, PodmanPort } from './ports.js';
 
 export type Intent = 'running' | 'stop' | 'down';
@@ -128,17 +129,7 @@ export class Reconciler {
   private async freeNamespaceHolder(stack: StackConfig, stderr: string, log: Logger): Promise<boolean> {
     const dep = parseDependentContainers(stderr);
     if (!dep) return false;
-    const mine = await this.observe(stack, log);
-    const owned = (id: string) => mine.find((c) => c.id.startsWith(id) || id.startsWith(c.id));
-    if (!dep.dependents.every(owned)) {
-      log.warn({ stack: stack.name, container: dep.container, dependents: dep.dependents }, 'dependents of a container compose must recreate belong to another project; not removing them');
-      return false;
-    }
-    for (const id of dep.dependents) {
-      log.warn({ stack: stack.name, container: owned(id)?.name, holder: dep.container.slice(0, 12) }, 'removing a container that shares the namespace of one compose must recreate; compose recreates it');
-      await this.deps.podman.removeContainer(id, { force: true });
-    }
-    return true;
+    return removeDependents(this.deps.podman, dep, await this.observe(stack, log), log, stack.name);
   }
 
   private async bringDown(stack: StackConfig, intent: 'stop' | 'down', log: Logger): Promise<Failure | undefined> {

@@ -271,7 +271,7 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
     expect(after).toHaveLength(2);
     expect(after.every((c) => c.state === 'running')).toBe(true);
     expect(after.map((c) => c.id).filter((id) => before.some((b) => b.id === id))).toEqual([]);
-    expect(daemon.logs).toContain('removing a container that shares the namespace of one compose must recreate');
+    expect(daemon.logs).toContain('removing a container that shares the namespace of one that must be replaced');
     // the app container still reaches the holder's port on localhost: it joined the NEW holder's namespace
     const app = after.find((c) => c.name.includes('-app-'));
     const probe = await podman('exec', app!.id, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/');
