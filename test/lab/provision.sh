@@ -101,10 +101,13 @@ insecure = true
 location = "127.0.0.1:5000"
 insecure = true
 CONF
-  if [ -e /run/.containerenv ] || [ -e /.dockerenv ]; then
-    # Inside a container (Dockerfile.test) the storage is already an overlay: fuse-overlayfs on top of it
-    # fails ("creating overlay mount"), vfs works (LAB.md).
+  # Inside podman's container (Dockerfile.test; podman writes /run/.containerenv, and this machine kind has a
+  # stray /.dockerenv on the host, so that is no sign) the storage is already an overlay: fuse-overlayfs on
+  # top of it fails ("creating overlay mount"), vfs works (LAB.md).
+  if [ -e /run/.containerenv ]; then
     printf '[storage]\ndriver = "vfs"\n' >"$LAB_HOME/.config/containers/storage.conf"
+  else
+    rm -f "$LAB_HOME/.config/containers/storage.conf"
   fi
   chown "$LAB_USER:" "$LAB_HOME/.config/containers/"*.conf
 }
