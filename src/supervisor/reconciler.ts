@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { failedServices, parseDependentContainers, summarizeComposeError } from '../core/compose-errors.js';
 import { expectedServices, parseComposeConfig } from '../core/compose-model.js';
+import { composeReferences } from '../core/compose-inputs.js';
 import { isUpToDate } from '../core/divergence.js';
 import type { StackConfig } from '../core/config-types.js';
 import { fingerprintInputs } from '../core/fingerprint.js';
@@ -154,10 +155,7 @@ export class Reconciler {
   }
 
   private async resolveModel(stack: StackConfig, spec: ComposeSpec, redact: (s: string) => string): Promise<ComposeModel | Failure> {
-    const inputs = await Promise.all(
-      [...stack.compose, ...stack.envFiles].map(async (path) => ({ path, content: await this.deps.files.readText(path) })),
-    );
-    const fingerprint = fingerprintInputs(inputs, this.deps.childEnv);
+    const fingerprint = fingerprintInputs(await this.readInputs(stack), this.deps.childEnv);
     const cached = this.deps.store.get(stack.name);
     if (cached.model && cached.modelFingerprint === fingerprint) return cached.model;
     const out = await this.deps.compose.config({ ...spec, timeoutMs: Math.min(spec.timeoutMs, 60_000) });
@@ -170,6 +168,32 @@ export class Reconciler {
     const model = parseComposeConfig(out.stdout, stack.project);
     this.deps.store.update(stack.name, { model, modelFingerprint: fingerprint });
     return model;
+  }
+
+  /**
+   * Every file compose reads for this stack, with its contents: the -f files and what they include or
+   * extend (followed), their env_file:s, and the --env-files. A missing file is an input too (null).
+   */
+  private async readInputs(stack: StackConfig): Promise<{ path: string; content: string | null }[]> {
+    const seen = new Set<string>();
+    const inputs: { path: string; content: string | null }[] = [];
+    const read = async (path: string) => {
+      if (seen.has(path)) return undefined;
+      seen.add(path);
+      const content = await this.deps.files.readText(path);
+      inputs.push({ path, content });
+      return content;
+    };
+    const queue = [...stack.compose];
+    for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+      const text = await read(path);
+      if (text === null || text === undefined) continue;
+      const refs = composeReferences(path, text);
+      queue.push(...refs.composeFiles);
+      for (const env of refs.envFiles) await read(env);
+    }
+    for (const env of stack.envFiles) await read(env);
+    return inputs;
   }
 
   private async waitForEnvFiles(stack: StackConfig): Promise<string | undefined> {

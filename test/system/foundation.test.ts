@@ -85,7 +85,16 @@ const LEAKY = `services:
 `;
 const SECRET = 'tok-7f3a9c2e51';
 
-const stacks = ['f-holder', 'f-named', 'f-ghost', 'f-needsvar', 'f-envwait', 'f-busy', 'f-stopper', 'f-slow', 'f-secret'];
+// env_file: is read by compose, not passed by stackd: a change in it must still make `up` act
+const WITH_ENV_FILE = `services:
+  main:
+    image: ${BASE_IMAGE}
+    init: true
+    command: ["sleep", "100000"]
+    env_file: [svc.env]
+`;
+
+const stacks = ['f-holder', 'f-named', 'f-ghost', 'f-needsvar', 'f-envwait', 'f-busy', 'f-stopper', 'f-slow', 'f-secret', 'f-envfile'];
 
 describe('foundation: reconcile real compose stacks on rootless podman', () => {
   let dir: string;
@@ -110,6 +119,8 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
       'slow/compose.yml': SLOW,
       'secret/compose.yml': LEAKY,
       'secret/app.env': `IMAGE_TOKEN=${SECRET}\n`,
+      'envfile/compose.yml': WITH_ENV_FILE,
+      'envfile/svc.env': 'COLOUR=blue\n',
     });
     await run(['chmod', '+x', join(dir, 'count-compose.sh')]);
     const stackYaml = [
@@ -122,6 +133,7 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
       `  - { name: f-stopper, compose: [${dir}/stopper/compose.yml] }`,
       `  - { name: f-slow, compose: [${dir}/slow/compose.yml] }`,
       `  - { name: f-secret, compose: [${dir}/secret/compose.yml], envFiles: [${dir}/secret/app.env] }`,
+      `  - { name: f-envfile, compose: [${dir}/envfile/compose.yml] }`,
     ].join('\n');
     await writeFile(join(dir, 'stackd.yaml'), configYaml(dir, stackYaml, { composeCommand: join(dir, 'count-compose.sh') }));
     daemon = new Daemon(dir, join(dir, 'stackd.yaml'));
@@ -186,6 +198,18 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
     const raw = await run(['podman', 'compose', '-p', 'f-secret', '-f', join(dir, 'secret/compose.yml'), '--env-file', join(dir, 'secret/app.env'), 'config'],
       { env: { PODMAN_IGNORE_CGROUPSV1_WARNING: '1', PODMAN_COMPOSE_WARNING_LOGS: 'false' } });
     expect(raw.stdout).toContain(`localhost:5000/lab/${SECRET}:1`);
+  });
+
+  it('an edit to a file the compose file references (env_file:) makes `up` recreate; no edit, no compose run', async () => {
+    await daemon.waitStack('f-envfile', (x) => x.state === 'converged', 'converged');
+    const unchanged = await daemon.ctl('up', 'f-envfile', '--json');
+    expect((JSON.parse(unchanged.stdout) as { result: { result: string } }).result.result).toBe('skipped');
+    await writeFile(join(dir, 'envfile/svc.env'), 'COLOUR=green\n');
+    const changed = await daemon.ctl('up', 'f-envfile', '--json');
+    expect(changed.code, changed.stderr).toBe(0);
+    expect((JSON.parse(changed.stdout) as { result: { result: string } }).result.result).toBe('ok');
+    const [c] = await projectContainers('f-envfile');
+    expect((await podman('exec', c!.id, 'sh', '-c', 'echo $COLOUR')).stdout.trim()).toBe('green');
   });
 
   it('waits envWait for a missing env file, fails naming it, and converges once it exists', async () => {
