@@ -45,7 +45,11 @@ export interface ComposeProvider {
 export interface ComposeRunnerOptions {
   /** default ['podman', 'compose'] */
   command?: string[];
-  podmanSocket: string;
+  /**
+   * The rootless API socket compose (and the podman wrapper) talk to. null: none — for `config` without a
+   * podman service (stackctl check --offline); with CONTAINER_HOST set, the wrapper would ping it first.
+   */
+  podmanSocket: string | null;
   /** stackd's environment; only the allow-list reaches compose */
   parentEnv: Record<string, string | undefined>;
   run?: typeof runProcess;
@@ -63,11 +67,11 @@ export class ComposeRunner {
     if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string' && c !== '')) {
       throw new InvalidOptionError('command', 'a non-empty array of non-empty strings', command);
     }
-    if (typeof opts.podmanSocket !== 'string' || !path.isAbsolute(opts.podmanSocket)) {
-      throw new InvalidOptionError('podmanSocket', 'an absolute path', opts.podmanSocket);
+    if (opts.podmanSocket !== null && (typeof opts.podmanSocket !== 'string' || !path.isAbsolute(opts.podmanSocket))) {
+      throw new InvalidOptionError('podmanSocket', 'an absolute path (or null for none)', opts.podmanSocket);
     }
     this.command = [...command];
-    this.env = buildChildEnv(opts.parentEnv, { podmanSocket: opts.podmanSocket });
+    this.env = buildChildEnv(opts.parentEnv, opts.podmanSocket === null ? {} : { podmanSocket: opts.podmanSocket });
     this.run = opts.run ?? runProcess;
   }
 

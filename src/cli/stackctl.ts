@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ApiError, DaemonUnreachableError, StackdClient } from './client.js';
 import { renderJobOutput, renderStackDetail, renderStatusTable, renderVerdict } from './render.js';
 import { checkDuration } from '../core/duration.js';
+import { offlineCheck } from './offline-check.js';
 import type { Job, StackAction } from '../supervisor/api.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, unknownStack: 4 } as const;
@@ -42,6 +43,9 @@ Commands:
   stop NAME                          desired stopped; compose stop
   down NAME                          desired stopped; containers removed, volumes kept
   check [NAME]                       preflight only, changes nothing
+  check --offline [--config PATH] [NAME]
+                                     the compose files only, without stackd or podman (for CI):
+                                     label invariant and file warnings; exit 1 on a violation
   gc                                 remove orphaned healthcheck timers
 
 Options:
@@ -73,6 +77,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         'no-block': { type: 'boolean', default: false },
         healthy: { type: 'boolean', default: false },
         timeout: { type: 'string' },
+        offline: { type: 'boolean', default: false },
+        config: { type: 'string' },
       },
     });
   } catch (err) {
@@ -82,6 +88,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (values.help) {
     io.stdout.write(USAGE);
     return EXIT.ok;
+  }
+  const [first, ...rest] = positionals;
+  if (values.offline || values.config !== undefined) {
+    if (first !== 'check') return usageError(io, '--offline and --config apply only to "check"');
+    if (!values.offline) return usageError(io, '--config needs --offline (online, the daemon\'s own config is used)');
+    if (rest.length > 1) return usageError(io, `"check" takes at most one stack name, got ${rest.length}`);
+    return offlineCheck({ env: io.env, uid: io.uid, cwd: process.cwd(), stdout: io.stdout, stderr: io.stderr },
+      { ...(values.config !== undefined ? { config: values.config } : {}), ...(rest[0] ? { stack: rest[0] } : {}), json: values.json });
   }
   const socketPath = values.socket ?? defaultSocketPath(io.env, io.uid);
   const client = new StackdClient(socketPath);

@@ -28,9 +28,18 @@ export interface CheckerDeps {
   findOrphanUnits: () => Promise<OrphanUnit[]>;
   config: () => Pick<Config, 'stacks' | 'staleHealth'>;
   now: () => number;
+  /**
+   * Offline (`stackctl check --offline`, e.g. in the CI of the host's configuration): only the files are
+   * checked; podman and systemd are not asked, so no container, timer or host findings.
+   */
+  offline?: boolean;
 }
 
 const CONFIG_TIMEOUT_MS = 60_000;
+const OFFLINE_HOST: HostCheck = {
+  warnings: [], autoUpdateTimer: { user: 'unknown', system: 'unknown' }, orphanUnits: [],
+  notes: ['offline: only the files were checked (podman and systemd were not asked)'],
+};
 const AUTO_UPDATE_TIMER = 'podman-auto-update.timer';
 
 export class Checker {
@@ -44,7 +53,7 @@ export class Checker {
     }
     const results: StackCheck[] = [];
     for (const s of stacks) results.push(await this.stack(s));
-    const host = await this.host();
+    const host = this.deps.offline ? OFFLINE_HOST : await this.host();
     const ok = results.every((r) => r.ok);
     const summary = results.filter((r) => !r.ok)
       .map((r) => (r.error ? `${r.stack}: compose rejected its files` : `${r.stack}: ${r.violations.length} label-invariant violation(s)`))
@@ -84,6 +93,7 @@ export class Checker {
     }
     const texts = await Promise.all(stack.compose.map(async (path) => ({ path, text: (await this.deps.files.readText(path)) ?? '' })));
     out.warnings.push(...composeWarnings(texts, model));
+    if (this.deps.offline) return out;
 
     const containers = selectProjectContainers(parseContainerList(await this.deps.podman.listProjectContainers(stack.project)), stack.project);
     const drifted = findDriftedContainers(containers, stack.unit);

@@ -1,0 +1,61 @@
+// `stackctl check --offline [--config PATH] [NAME]`: the file half of `check`, without a daemon, podman
+// socket or systemd — for the CI of the owner's host configuration. Reads the stackd config, resolves each
+// stack's compose model with compose itself (`config` needs no daemon) and reports label-invariant
+// violations (with the lines to add) and the file warnings. Exit 1 on a violation, 2 on a bad config.
+import { access, readFile } from 'node:fs/promises';
+import { ComposeRunner } from '../adapters/compose-runner.js';
+import { runProcess } from '../adapters/process-runner.js';
+import { defaultConfigPath, formatConfigIssues, parseConfig } from '../core/config.js';
+import { Checker } from '../supervisor/check.js';
+
+export interface OfflineCheckIo {
+  env: Record<string, string | undefined>;
+  uid: number;
+  cwd: string;
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+const notAsked = () => Promise.reject(new Error('offline check: podman and systemd are not asked'));
+
+export async function offlineCheck(io: OfflineCheckIo, opts: { config?: string; stack?: string; json: boolean }): Promise<number> {
+  const path = opts.config ?? defaultConfigPath(io.env);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    io.stderr.write(`stackctl: cannot read the config ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}); pass --config PATH\n`);
+    return 2;
+  }
+  const parsed = parseConfig(text, path, { env: io.env, uid: io.uid, cwd: io.cwd });
+  if (!parsed.ok) {
+    io.stderr.write(`${formatConfigIssues(path, parsed.issues)}\n`);
+    return 2;
+  }
+  const config = parsed.config;
+  // no socket: the podman wrapper then resolves `config` locally instead of pinging a service first
+  const compose = new ComposeRunner({ command: config.podman.composeCommand, podmanSocket: null, parentEnv: io.env, run: runProcess });
+  const checker = new Checker({
+    compose,
+    podman: { listProjectContainers: notAsked, inspectContainer: notAsked, info: notAsked },
+    systemctl: { isEnabled: notAsked },
+    files: {
+      exists: (p) => access(p).then(() => true, () => false),
+      readText: (p) => readFile(p, 'utf8').catch(() => null),
+    },
+    findOrphanUnits: notAsked,
+    config: () => config,
+    now: Date.now,
+    offline: true,
+  });
+  let result;
+  try {
+    result = await checker.run(opts.stack);
+  } catch (err) {
+    io.stderr.write(`stackctl: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 4;
+  }
+  if (opts.json) io.stdout.write(`${JSON.stringify(result.output, null, 2)}\n`);
+  else io.stdout.write(`${result.output.lines.join('\n')}\n`);
+  return result.ok ? 0 : 1;
+}
