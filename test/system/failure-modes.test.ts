@@ -130,12 +130,14 @@ describe('failure modes: preflight, stale health, timer GC, prune, check on the 
    * own, and the lab is shared with other test runs. Before each gc, wait until no other run's recently
    * stopped container is about to qualify (one stopped longer than 15 min is abandoned and fair game).
    */
-  async function gc(): Promise<string> {
+  async function gc(beforeGc?: () => Promise<void>): Promise<string> {
     let atRisk: string[] = [];
     await waitFor(async () => {
       atRisk = await foreignStoppedNearMaxAge();
       return atRisk.length === 0;
     }, 300_000, 'stopped containers of other test runs to be restarted or removed before gc prunes them', () => atRisk.join(', '));
+    // after the wait above, which may be long: whatever must be "brand new" at gc time is made now
+    await beforeGc?.();
     const r = await daemon.ctl('gc');
     transcript.push(`$ stackctl gc → ${r.code}`, r.stdout, r.stderr);
     expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -316,13 +318,16 @@ cleanup: { maxAge: ${MAX_AGE_MS / 1000}s, timerMinAge: ${TIMER_MIN_AGE_MS / 1000
   });
 
   it('gc stops orphaned timers of all three forms; a live container\'s timer, a brand-new orphan and an unrelated timer survive', async () => {
-    const out = await gc();
+    // `fresh` (made for check) may be past timerMinAge by now; this one is made right before gc runs
+    const freshAtGc = `${randomHex(64)}-${randomHex(12)}`;
+    const out = await gc(() => userRun(freshAtGc, '--on-unit-inactive=30s'));
     const units = await userUnitNames();
     for (const u of Object.values(orphan)) {
       expect(out).toContain(`stopped orphaned healthcheck unit ${u}.timer`);
       expect(units).not.toContain(`${u}.timer`);
     }
-    expect(units).toContain(`${fresh}.timer`);
+    expect(units).toContain(`${freshAtGc}.timer`);
+    expect(out).not.toContain(freshAtGc);
     expect(units).toContain(liveTimer);
     expect(units).toContain(`${unrelated}.timer`);
     expect(await daemonMetrics(daemon.socket)).toMatch(/stackd_healthcheck_timers_removed_total ([3-9]|\d\d)/);
@@ -391,8 +396,13 @@ cleanup: { maxAge: ${MAX_AGE_MS / 1000}s, timerMinAge: ${TIMER_MIN_AGE_MS / 1000
     await podmanOk('build', '-q', '-t', PRUNE_IMAGE, ctx);
     expect((await podmanOk('image', 'inspect', '--format', '{{.Id}}', PRUNE_IMAGE)).trim()).not.toBe(danglingId);
 
+    // fm-prune-old may already be gone: an earlier gc (the timer test's) prunes it once it is old enough,
+    // and the assertions below read every gc's output
     await waitFor(async () => {
-      const ages = await Promise.all(['fm-prune-old', 'fm-owned-x'].map(async (n) => epochMs((await inspectContainer(n))?.State.FinishedAt ?? '')));
+      const ages = await Promise.all(['fm-prune-old', 'fm-owned-x'].map(async (n) => {
+        const c = await inspectContainer(n);
+        return c === undefined && n === 'fm-prune-old' ? 0 : epochMs(c?.State.FinishedAt ?? '');
+      }));
       return ages.every((t) => Date.now() - t > MAX_AGE_MS + 2000);
     }, 240_000, 'the stopped containers older than cleanup.maxAge');
     const out = await gc();
