@@ -62,13 +62,13 @@ const SIMPLE = `services:
     command: ["sleep", "100000"]
 `;
 
-// compose up -d waits for `slowdep` to turn healthy (about 4 s) before it starts `main`: a compose step
+// compose up -d waits for `slowdep` to turn healthy (about 8 s) before it starts `main`: a compose step
 // that is still running when SIGTERM arrives.
 const SLOW = `services:
   slowdep:
     image: ${BASE_IMAGE}
     init: true
-    command: ["sh", "-c", "sleep 4; touch /tmp/ready; exec sleep 100000"]
+    command: ["sh", "-c", "sleep 8; touch /tmp/ready; exec sleep 100000"]
     healthcheck: { test: ["CMD", "test", "-f", "/tmp/ready"], interval: 1s, retries: 30 }
   main:
     image: ${BASE_IMAGE}
@@ -321,11 +321,15 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
     expect(queued.code, queued.stderr).toBe(0);
     await expectEventually(() => /"stack":"f-slow"[^\n]*"msg":"compose up"/.test(daemon.logs.slice(logStart)));
     expect(await daemon.stop()).toBe(0);
-    const tail = daemon.logs.slice(logStart);
-    // the verdict of the compose run was recorded before "stopped": it was not cut off
-    expect(tail.indexOf('"msg":"stopping: letting running reconciles finish"')).toBeGreaterThan(-1);
-    expect(tail.indexOf('"msg":"reconciled"')).toBeGreaterThan(tail.indexOf('"msg":"stopping: letting running reconciles finish"'));
-    expect(tail.indexOf('"msg":"stopped"')).toBeGreaterThan(tail.indexOf('"msg":"reconciled"'));
+    // in log order: SIGTERM arrived, THEN f-slow's compose run finished with a verdict, THEN stackd stopped
+    const lines = daemon.logs.slice(logStart).split('\n');
+    const at = (pred: (l: string) => boolean) => lines.findIndex(pred);
+    const stopping = at((l) => l.includes('"msg":"stopping: letting running reconciles finish"'));
+    const verdict = at((l) => l.includes('"stack":"f-slow"') && l.includes('"msg":"reconciled"'));
+    const stopped = at((l) => l.includes('"msg":"stopped"'));
+    expect(stopping).toBeGreaterThan(-1);
+    expect(verdict).toBeGreaterThan(stopping);
+    expect(stopped).toBeGreaterThan(verdict);
     const after = await projectContainers('f-slow');
     expect(after.map((c) => c.name.replace(/^f-slow-|-1$/g, '')).sort()).toEqual(['main', 'slowdep']);
     expect(after.every((c) => c.state === 'running')).toBe(true);
