@@ -10,7 +10,7 @@ import { UnknownStackError, type Job, type Readiness, type StackAction, type Sup
 import { JobRegistry } from './jobs.js';
 import type { ObservedStore } from './observed-store.js';
 import type { DesiredStateStore, PodmanPort } from './ports.js';
-import { ReconcileQueue, type RunContext, type TriggerSource } from './reconcile-queue.js';
+import { ReconcileQueue, type RunContext } from './reconcile-queue.js';
 import type { Intent, Reconciler } from './reconciler.js';
 
 export interface SupervisorDeps {
@@ -216,7 +216,7 @@ export class Supervisor implements SupervisorApi {
     this.resyncTimer.unref();
   }
 
-  async resync(): Promise<void> {
+  private async resync(): Promise<void> {
     for (const s of this.config.stacks) {
       try {
         const containers = await this.deps.reconciler.observe(s);
@@ -238,9 +238,6 @@ export class Supervisor implements SupervisorApi {
     if (s) await this.deps.reconciler.observe(s);
   }
 
-  trigger(name: string, source: TriggerSource): void {
-    this.queue.poke(name, source);
-  }
 
   private stackConfig(name: string): StackConfig | undefined {
     return this.config.stacks.find((s) => s.name === name);
