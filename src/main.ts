@@ -10,6 +10,7 @@ import { buildChildEnv, runProcess } from './adapters/process-runner.js';
 import { loadDesiredState, saveDesiredState } from './adapters/state-file.js';
 import { defaultConfigPath, formatConfigIssues, parseConfig } from './core/config.js';
 import type { Config, ConfigEnvironment } from './core/config-types.js';
+import type { DesiredState } from './core/model.js';
 import { buildApp } from './http/app.js';
 import { listenFd, listenTcp, listenUnixSocket, systemdListenFd } from './http/listen.js';
 import { EventWatcher } from './supervisor/event-watcher.js';
@@ -75,7 +76,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   };
   const desiredStore = {
     load: () => loadDesiredState(config.stateFile),
-    save: (s: Record<string, 'running' | 'stopped'>) => saveDesiredState(config.stateFile, s),
+    save: (s: Record<string, DesiredState>) => saveDesiredState(config.stateFile, s),
   };
 
   const provider = await compose.version();

@@ -2,15 +2,9 @@
 // on; never parse the message) and `cause` chaining (the low-level error stays attached for `{ err }` logs).
 // Modelled on undici's errors: small subclasses, each code fixed by its class.
 
-export class StackdError extends Error {
-  readonly code: string;
+import { StackdError } from '../core/errors.js';
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+export { StackdError };
 
 /** A constructor or function got an option it cannot work with; names the option, what was expected, what came. */
 export class InvalidOptionError extends StackdError {

@@ -1,24 +1,22 @@
 // Domain types shared by the core, the supervisor, the HTTP API and the CLI. Plain data only.
 
-export type DesiredState = 'running' | 'stopped';
+import type { ReasonCode } from './reason-codes.js';
+
+export type { ReasonCode };
+
+/** The level the owner asked for, persisted: running (up), stopped (compose stop), removed (compose down, volumes kept). */
+export type DesiredState = 'running' | 'stopped' | 'removed';
+/** What a user asks for; each maps to one DesiredState (see desiredFor). */
+export type StackAction = 'up' | 'stop' | 'down';
 export type Phase = 'idle' | 'queued' | 'reconciling' | 'backoff';
 export type StackHealth = 'healthy' | 'progressing' | 'degraded' | 'down' | 'unknown';
-export type StackState = 'pending' | 'converged' | 'progressing' | 'degraded' | 'failed' | 'stopped';
+export type StackState = 'pending' | 'converged' | 'progressing' | 'degraded' | 'failed' | 'stopped' | 'removed';
 export type ResultKind = 'ok' | 'failed' | 'skipped';
 
-/** Why a reconcile failed or was skipped; stable codes that scripts and alerts can match. */
-export type ReasonCode =
-  | 'env-file-missing'
-  | 'compose-config'
-  | 'compose-failed'
-  | 'compose-timeout'
-  | 'label-invariant'
-  | 'podman-unreachable'
-  | 'config-invalid'
-  | 'stopped'
-  | 'unchanged'
-  | 'preflight-remove-failed'
-  | 'internal';
+export function desiredFor(action: StackAction): DesiredState {
+  return action === 'up' ? 'running' : action === 'stop' ? 'stopped' : 'removed';
+}
+
 
 export interface ReconcileResult {
   result: ResultKind;
@@ -87,6 +85,9 @@ export interface ContainerView {
   health: ContainerHealth;
 }
 
+/** What happens to the containers of a stack that leaves the config (config key removedStacks). */
+export type RemovedStackAction = 'stop' | 'down' | 'keep';
+
 export interface StackStatus {
   name: string;
   project: string;
@@ -98,4 +99,6 @@ export interface StackStatus {
   state: StackState;
   lastResult?: ReconcileResult;
   containers: ContainerView[];
+  /** present when the stack is no longer in the config: what removedStacks does with its containers */
+  removedFromConfig?: { action: RemovedStackAction; done: boolean };
 }

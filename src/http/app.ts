@@ -91,7 +91,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       r.post(`/v1/stacks/:name/${action}`, {
         schema: { params: StackParamsSchema, response: { 202: JobEnvelopeSchema, ...errors } },
       }, async (req, reply) => {
-        const job = supervisor.request(req.params.name, action);
+        const job = await supervisor.request(req.params.name, action);
         req.log.info({ stack: req.params.name, action, job: job.id }, 'stack action requested');
         return reply.code(202).send({ job });
       });

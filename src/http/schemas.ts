@@ -2,6 +2,7 @@
 // compile-time checks at the bottom keep them equal to the domain types in core/model.ts and supervisor/api.ts.
 import Type from 'typebox';
 import type { Static } from 'typebox';
+import { REASON_CODES } from '../core/reason-codes.js';
 import { STACK_NAME_PATTERN } from '../core/stack-name.js';
 import type { ContainerView, ReconcileResult, StackStatus } from '../core/model.js';
 import type { Job, Readiness } from '../supervisor/api.js';
@@ -9,15 +10,13 @@ import type { Job, Readiness } from '../supervisor/api.js';
 /** Stack names reach argv, unit names and metric labels; the config validates them with the same pattern. */
 export const StackNameSchema = Type.String({ pattern: STACK_NAME_PATTERN.source });
 
-export const DesiredStateSchema = Type.Enum(['running', 'stopped']);
+export const DesiredStateSchema = Type.Enum(['running', 'stopped', 'removed']);
 export const PhaseSchema = Type.Enum(['idle', 'queued', 'reconciling', 'backoff']);
 export const StackHealthSchema = Type.Enum(['healthy', 'progressing', 'degraded', 'down', 'unknown']);
-export const StackStateSchema = Type.Enum(['pending', 'converged', 'progressing', 'degraded', 'failed', 'stopped']);
+export const StackStateSchema = Type.Enum(['pending', 'converged', 'progressing', 'degraded', 'failed', 'stopped', 'removed']);
 export const ResultKindSchema = Type.Enum(['ok', 'failed', 'skipped']);
-export const ReasonCodeSchema = Type.Enum([
-  'env-file-missing', 'compose-config', 'compose-failed', 'compose-timeout', 'label-invariant',
-  'podman-unreachable', 'preflight-remove-failed', 'config-invalid', 'stopped', 'unchanged', 'internal',
-]);
+// derived from the one list in core/reason-codes.ts
+export const ReasonCodeSchema = Type.Enum(REASON_CODES);
 export const ContainerHealthSchema = Type.Enum(['healthy', 'unhealthy', 'starting', 'none', 'stopped', 'reset']);
 
 export const ReconcileResultSchema = Type.Object({
@@ -48,6 +47,7 @@ export const StackStatusSchema = Type.Object({
   state: StackStateSchema,
   lastResult: Type.Optional(ReconcileResultSchema),
   containers: Type.Array(ContainerViewSchema),
+  removedFromConfig: Type.Optional(Type.Object({ action: Type.Enum(['stop', 'down', 'keep']), done: Type.Boolean() })),
 });
 
 export const StackListSchema = Type.Object({ stacks: Type.Array(StackStatusSchema) });
@@ -76,13 +76,15 @@ export const ReadinessSchema = Type.Object({
     version: Type.Optional(Type.String()),
     error: Type.Optional(Type.String()),
   }),
+  compose: Type.Optional(Type.Object({ ok: Type.Boolean(), provider: Type.String(), detail: Type.String() })),
+  stateLoaded: Type.Optional(Type.Boolean()),
 });
 
 export const HealthzSchema = Type.Object({ ok: Type.Literal(true) });
 
 /** Stable error codes of the HTTP API; stackctl maps them to exit codes. */
 export const ErrorCodeSchema = Type.Enum([
-  'bad-request', 'unknown-stack', 'unknown-job', 'not-found', 'internal',
+  'bad-request', 'unknown-stack', 'unknown-job', 'not-found', 'shutting-down', 'internal',
 ]);
 
 export const ErrorBodySchema = Type.Object({

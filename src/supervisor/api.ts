@@ -1,8 +1,9 @@
 // What the HTTP layer (and so stackctl) may ask of the supervisor. The HTTP app gets an object of this
 // shape as an argument; tests pass a fake one.
-import type { ReconcileResult, StackStatus } from '../core/model.js';
+import { StackdError } from '../core/errors.js';
+import type { ReconcileResult, StackAction, StackStatus } from '../core/model.js';
 
-export type StackAction = 'up' | 'stop' | 'down';
+export type { StackAction };
 export type JobKind = StackAction | 'check' | 'gc';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -24,21 +25,36 @@ export interface Job {
 export interface Readiness {
   ready: boolean;
   podman: { reachable: boolean; version?: string; error?: string };
+  /** the compose provider `podman compose` runs; ready is false unless it is docker-compose v2 */
+  compose?: { ok: boolean; provider: string; detail: string };
+  /** false while the state file is being loaded at start */
+  stateLoaded?: boolean;
 }
 
-export class UnknownStackError extends Error {
-  readonly code = 'STACKD_UNKNOWN_STACK';
+export class UnknownStackError extends StackdError {
   constructor(readonly stackName: string, known: string[]) {
-    super(`no stack named "${stackName}" in the config; known stacks: ${known.length ? known.join(', ') : '(none)'}`);
+    super('STACKD_UNKNOWN_STACK', `no stack named "${stackName}" in the config; known stacks: ${known.length ? known.join(', ') : '(none)'}`);
+  }
+}
+
+/** A write arrived while stackd is stopping: it would be saved but never carried out, so it is refused (HTTP 503). */
+export class ShuttingDownError extends StackdError {
+  constructor() {
+    super('STACKD_SHUTTING_DOWN', 'stackd is shutting down and accepts no new work; retry once it has restarted');
   }
 }
 
 export interface SupervisorApi {
+  /** configured stacks, then stacks that left the config but still have containers (state `removed`) */
   listStacks(): StackStatus[];
   getStack(name: string): StackStatus | undefined;
-  /** Sets the desired state (up → running, stop/down → stopped) and queues a reconcile. Throws UnknownStackError. */
-  request(name: string, action: StackAction): Job;
-  /** Starts a check or gc job. */
+  /**
+   * Sets the desired state (up → running, stop → stopped, down → removed), persists it, and queues a reconcile.
+   * Resolves once the desired state is saved (requests made while the state file loads wait for it).
+   * Throws UnknownStackError, ShuttingDownError.
+   */
+  request(name: string, action: StackAction): Promise<Job>;
+  /** Starts a check or gc job; a second request while one of the same kind (and stack) is running joins it. */
   startJob(kind: 'check' | 'gc', stack?: string): Job;
   getJob(id: string): Job | undefined;
   /** Resolves when the job is done/failed, or after timeoutMs with its current state (long-poll). */

@@ -3,6 +3,7 @@
 
 // The compose adapter's own shapes (types only: the supervisor depends on no adapter code).
 import type { ComposeResult, ComposeSpec } from '../adapters/compose-runner.js';
+import type { DesiredState } from '../core/model.js';
 
 export type { ComposeSpec };
 /** the part of a compose run's result the reconciler judges */
@@ -32,6 +33,6 @@ export interface FilesPort {
 }
 
 export interface DesiredStateStore {
-  load(): Promise<Record<string, 'running' | 'stopped'>>;
-  save(state: Record<string, 'running' | 'stopped'>): Promise<void>;
+  load(): Promise<Record<string, DesiredState>>;
+  save(state: Record<string, DesiredState>): Promise<void>;
 }

@@ -113,7 +113,7 @@ export class Supervisor implements SupervisorApi {
     return s ? this.statusOf(s) : undefined;
   }
 
-  request(name: string, action: StackAction): Job {
+  async request(name: string, action: StackAction): Promise<Job> {
     const stack = this.stackConfig(name);
     if (!stack) throw new UnknownStackError(name, this.config.stacks.map((s) => s.name));
     const job = this.jobs.create(action, name);
@@ -200,7 +200,7 @@ export class Supervisor implements SupervisorApi {
     const log = this.deps.logger.child({ stack: ctx.stack, reconcileId: ctx.runId });
     if (!stack) {
       const at = new Date(this.now()).toISOString();
-      return { result: 'skipped', reasonCode: 'config-invalid', reason: `stack "${ctx.stack}" is no longer in the config`, startedAt: at, finishedAt: at, durationMs: 0 };
+      return { result: 'skipped', reasonCode: 'not-configured', reason: `stack "${ctx.stack}" is no longer in the config`, startedAt: at, finishedAt: at, durationMs: 0 };
     }
     let intent: Intent = 'running';
     if (this.desiredOf(stack.name) === 'stopped') intent = this.pendingDown.delete(stack.name) ? 'down' : 'stop';

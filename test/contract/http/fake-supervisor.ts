@@ -47,9 +47,9 @@ export class FakeSupervisor implements SupervisorApi {
     return this.stacks.find((s) => s.name === name);
   }
 
-  request(name: string, action: StackAction): Job {
+  request(name: string, action: StackAction): Promise<Job> {
     if (!this.getStack(name)) throw new UnknownStackError(name, this.stacks.map((s) => s.name));
-    return this.#create(action, name);
+    return Promise.resolve(this.#create(action, name));
   }
 
   startJob(kind: 'check' | 'gc', stack?: string): Job {
