@@ -16,6 +16,7 @@ export const CONFIG_DEFAULTS = {
   defaults: { startupTimeout: '300s', envWait: '30s', healthWindow: '5m' },
   staleHealth: { startingFloor: '2m', unhealthyAfter: '5m', recheckWindow: '30m' },
   cleanup: { maxAge: '4h', timerMinAge: '60s', gcEvery: '1h', pruneEvery: '24h' },
+  removedStacks: 'stop',
 } as const;
 
 export type CheckName =
@@ -177,6 +178,9 @@ export const ConfigSchema = Type.Object(
     staleHealth: StaleHealthSchema,
     cleanup: CleanupSchema,
     stateFile: Type.Optional(path("stackd's state file")),
+    removedStacks: Type.Optional(Type.Enum(['stop', 'down', 'keep'], {
+      'x-expected': 'expected stop (containers stopped, kept), down (containers and networks removed, volumes kept) or keep (left running)',
+    })),
     notify: Type.Optional(Type.Array(NotifierSchema, { 'x-expected': 'expected a list of notifiers' })),
     stacks: Type.Array(StackSchema, { 'x-expected': 'expected a list of stacks (an empty list [] is fine)' }),
   },

@@ -1,3 +1,5 @@
+import type { RemovedStackAction } from './model.js';
+
 // The resolved configuration: defaults applied, durations in milliseconds, paths absolute.
 // The YAML input shape is the TypeBox schema in config-schema.ts; parseConfig turns one into the other.
 
@@ -36,6 +38,8 @@ export interface Config {
   staleHealth: { startingFloorMs: number; unhealthyAfterMs: number; recheckWindowMs: number };
   cleanup: { maxAgeMs: number; timerMinAgeMs: number; gcEveryMs: number; pruneEveryMs: number };
   stateFile: string;
+  /** what happens to the containers of a stack that leaves the config */
+  removedStacks: RemovedStackAction;
   notify: NotifierConfig[];
   stacks: StackConfig[];
 }

@@ -346,6 +346,7 @@ function resolve(input: ConfigInput, source: string, ctx: ConfigEnvironment): { 
       pruneEveryMs: r.ms(c.pruneEvery, D.cleanup.pruneEvery, ['cleanup', 'pruneEvery']),
     },
     stateFile,
+    removedStacks: input.removedStacks ?? D.removedStacks,
     notify: (input.notify ?? []).map((n, i) => resolveNotifier(n, r, ['notify', i])),
     stacks: input.stacks.map((s, i): StackConfig => {
       const at = (key: string): Segment[] => ['stacks', i, key];

@@ -33,6 +33,7 @@ const DEFAULT_SECTIONS = {
   staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
   cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
   stateFile: '/home/alice/.local/state/stackd/state.json',
+  removedStacks: 'stop',
   notify: [],
 };
 
@@ -267,7 +268,7 @@ describe('parseConfig: unknown keys', () => {
       'did you mean compose?',
     ]],
     ['stacks: [{ name: a, compose: a.yml, envfile: x }]', 'stacks[0].envfile', ['did you mean envFiles?']],
-    ['stack: []', 'stack', ['unknown key; expected one of podman, api, queue, defaults, staleHealth, cleanup, stateFile, notify, stacks', 'did you mean stacks?']],
+    ['stack: []', 'stack', ['unknown key; expected one of podman, api, queue, defaults, staleHealth, cleanup, stateFile, removedStacks, notify, stacks', 'did you mean stacks?']],
     ['queue: { concurency: 4 }\nstacks: []', 'queue.concurency', ['expected one of concurrency, retryBase, retryMax, resync', 'did you mean concurrency?']],
     ['notify: [{ slack: { url: "http://s" } }]\nstacks: []', 'notify[0].slack', ['unknown key; expected one of gotify, ntfy, webhook']],
     ['notify: [{ gotify: { url: "http://g", tokenFile: t, token: x } }]\nstacks: []', 'notify[0].gotify.token', ['expected one of url, tokenFile, priority']],
@@ -391,5 +392,25 @@ describe('config/stackd.example.yaml', () => {
     expect(r.config.notify.map((n) => n.kind)).toEqual(['gotify', 'ntfy', 'webhook']);
     expect(r.config.stateFile).toBe(DEFAULT_SECTIONS.stateFile);
     expect(r.config.podman.socket).toBe(DEFAULT_SECTIONS.podman.socket);
+  });
+});
+
+describe('removedStacks', () => {
+  it.each([
+    ['stop', 'stop'], ['down', 'down'], ['keep', 'keep'],
+  ] as const)('%s is accepted', (value, expected) => {
+    expect(ok(`stacks: []\nremovedStacks: ${value}`).removedStacks).toBe(expected);
+  });
+
+  it('defaults to stop', () => {
+    expect(ok('stacks: []').removedStacks).toBe('stop');
+  });
+
+  it('anything else names the key and the three choices', () => {
+    const all = issues('stacks: []\nremovedStacks: delete');
+    expect(all).toHaveLength(1);
+    expect(all[0]?.path).toBe('removedStacks');
+    expect(all[0]?.message).toContain('expected stop');
+    expect(all[0]?.message).toContain('volumes kept');
   });
 });
