@@ -1,6 +1,7 @@
-// How long do N stacks take to converge through stackd's one queue at concurrency 1, 2 and 4, against the
-// REAL rootless podman and docker-compose of the lab? Concurrency 1 is the baseline, run in the same
-// process; the results file holds the ratios (the default `queue.concurrency: 2` comes from here).
+// How long do N stacks take to converge through stackd's production pipeline (supervisor, queue, preflight,
+// timer GC; src/supervisor/pipeline.ts) at concurrency 1, 2 and 4, against the REAL rootless podman and
+// docker-compose of the lab? Concurrency 1 is the baseline, run in the same process; the results file holds
+// the ratios.
 //
 // Run: bash bench/run.sh [stacks] [rounds]  (as root; runs it as the lab user and copies the results file
 // into bench/results/).
@@ -12,9 +13,10 @@ import { pino } from 'pino';
 import { ComposeRunner } from '../src/adapters/compose-runner.js';
 import { PodmanClient } from '../src/adapters/podman-client.js';
 import { buildChildEnv, runProcess } from '../src/adapters/process-runner.js';
-import { ObservedStore } from '../src/supervisor/observed-store.js';
-import { ReconcileQueue } from '../src/supervisor/reconcile-queue.js';
-import { Reconciler } from '../src/supervisor/reconciler.js';
+import { loadState, saveState } from '../src/adapters/state-file.js';
+import { Systemctl } from '../src/adapters/systemctl.js';
+import type { Config } from '../src/core/config-types.js';
+import { buildPipeline } from '../src/supervisor/pipeline.js';
 
 const stacks = Number(process.argv[2] ?? 8);
 const rounds = Number(process.argv[3] ?? 2);
@@ -33,6 +35,7 @@ const COMPOSE = `services:
 
 const log = pino({ level: 'warn' });
 const podman = new PodmanClient({ socketPath: socket });
+const childEnv = buildChildEnv(process.env, { podmanSocket: socket });
 const compose = new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: socket, parentEnv: process.env, run: runProcess });
 const files = {
   exists: (p: string) => access(p).then(() => true, () => false),
@@ -49,22 +52,34 @@ const dir = await mkdtemp(join(tmpdir(), 'stackd-bench-'));
 await writeFile(join(dir, 'compose.yml'), COMPOSE);
 const names = Array.from({ length: stacks }, (_, i) => `bench-${i}`);
 
-async function convergeAll(concurrency: number): Promise<number> {
-  const store = new ObservedStore();
-  const reconciler = new Reconciler({ compose, podman, files, store, childEnv: buildChildEnv(process.env, { podmanSocket: socket }), now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
-  const queue = new ReconcileQueue({
-    concurrency, retryBaseMs: 60_000, retryMaxMs: 60_000, isRetryable: () => false,
-    run: (ctx) => reconciler.reconcile({
-      name: ctx.stack, project: ctx.stack, compose: [join(dir, 'compose.yml')], envFiles: [], unit: `${ctx.stack}.service`,
+async function convergeAll(concurrency: number, round: number): Promise<number> {
+  const stateFile = join(dir, `state-${concurrency}-${round}.json`);
+  const config: Config = {
+    source: 'bench', podman: { socket, composeCommand: ['podman', 'compose'] }, api: { socket: join(dir, 'api.sock') },
+    queue: { concurrency, retryBaseMs: 60_000, retryMaxMs: 60_000, resyncMs: 3_600_000 },
+    defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0 },
+    staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
+    cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
+    stateFile, removedStacks: 'keep', notify: [],
+    stacks: names.map((name) => ({
+      name, project: name, compose: [join(dir, 'compose.yml')], envFiles: [], unit: `${name}.service`,
       startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0,
-    }, 'running', log),
+    })),
+  };
+  const { supervisor } = buildPipeline({
+    config, podman, compose, files, logger: log, childEnv,
+    systemctl: new Systemctl({ parentEnv: process.env }),
+    stateStore: { load: (projectOf) => loadState(stateFile, projectOf), save: (st) => saveState(stateFile, st) },
+    probeComposeProvider: async () => ({ ok: true, provider: 'docker-compose', version: '', detail: 'assumed by the bench' }),
   });
+  await supervisor.load();
   const t0 = performance.now();
-  const verdicts = await Promise.all(names.map((n) => queue.trigger(n, 'request')));
+  const jobs = await Promise.all(names.map((n) => supervisor.request(n, 'up')));
+  const done = await Promise.all(jobs.map((j) => supervisor.waitJob(j.id, 600_000)));
   const ms = performance.now() - t0;
-  const failed = verdicts.filter((v) => v.result === 'failed');
-  if (failed.length) throw new Error(`bench run failed: ${failed.map((f) => f.reason).join('; ')}`);
-  await queue.close();
+  const failed = done.filter((j) => j?.status !== 'done');
+  if (failed.length) throw new Error(`bench run failed: ${failed.map((j) => j?.error ?? 'no verdict').join('; ')}`);
+  await supervisor.stop();
   return ms;
 }
 
@@ -72,7 +87,7 @@ const samples: Record<number, number[]> = {};
 for (let r = 0; r < rounds; r++) {
   for (const c of levels) {
     await removeAll(names);
-    const ms = await convergeAll(c);
+    const ms = await convergeAll(c, r);
     (samples[c] ??= []).push(ms);
     process.stderr.write(`round ${r + 1}: concurrency ${c}: ${stacks} stacks converged in ${(ms / 1000).toFixed(1)} s\n`);
   }
@@ -84,7 +99,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const base = median(samples[1] ?? []);
 const results = {
   bench: 'concurrency',
-  what: `time for ${stacks} two-service stacks to converge from nothing through the queue (real rootless podman + docker-compose), median of ${rounds}`,
+  what: `time for ${stacks} two-service stacks to converge from nothing through the production pipeline (supervisor, queue, preflight, timer GC) (real rootless podman + docker-compose), median of ${rounds}`,
   baseline: 'concurrency 1, same process',
   date: new Date().toISOString(),
   cores: (await import('node:os')).availableParallelism(),

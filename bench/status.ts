@@ -40,14 +40,14 @@ const config = {
   defaults: { startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000 },
   staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
   cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
-  stateFile: '/nonexistent', notify: [], stacks,
+  stateFile: '/nonexistent', removedStacks: 'stop' as const, notify: [], stacks,
 };
 const unused = () => { throw new Error('not used by this bench'); };
 const supervisor = new Supervisor({
   config, store, logger: pino({ level: 'silent' }),
-  reconciler: { reconcile: unused, observe: unused } as never,
+  reconciler: { reconcile: unused, retire: unused, observe: unused, observeProject: unused } as never,
   podman: { ping: unused } as never,
-  desiredStore: { load: async () => ({}), save: async () => undefined },
+  stateStore: { load: async () => ({ state: new Map() }), save: async () => undefined },
 });
 const metrics = new Metrics({ listStacks: () => supervisor.listStacks(), queueDepth: () => 0, podmanUp: () => true });
 const observations = stacks.map((s) => store.get(s.name));

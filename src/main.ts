@@ -7,19 +7,19 @@ import { ComposeRunner } from './adapters/compose-runner.js';
 import { watchFile } from './adapters/file-watch.js';
 import { PodmanClient } from './adapters/podman-client.js';
 import { buildChildEnv, runProcess } from './adapters/process-runner.js';
-import { loadDesiredState, saveDesiredState } from './adapters/state-file.js';
+import { loadState, saveState } from './adapters/state-file.js';
 import { defaultConfigPath, formatConfigIssues, parseConfig } from './core/config.js';
 import type { Config, ConfigEnvironment } from './core/config-types.js';
-import type { DesiredState } from './core/model.js';
+import { errorMessage } from './core/errors.js';
+import type { PersistedState } from './core/persisted-state.js';
 import { buildApp } from './http/app.js';
 import { listenFd, listenTcp, listenUnixSocket, systemdListenFd } from './http/listen.js';
-import { EventWatcher } from './supervisor/event-watcher.js';
-import { Metrics } from './supervisor/metrics.js';
-import { ObservedStore } from './supervisor/observed-store.js';
-import { Reconciler } from './supervisor/reconciler.js';
-import { Supervisor } from './supervisor/supervisor.js';
 import { Systemctl } from './adapters/systemctl.js';
-import { createHousekeeping } from './supervisor/housekeeping.js';
+import { EventWatcher } from './supervisor/event-watcher.js';
+import { startAll, stopAll, type Lifecycle } from './supervisor/lifecycle.js';
+import { Metrics } from './supervisor/metrics.js';
+import { buildPipeline } from './supervisor/pipeline.js';
+import type { ComposeProviderVerdict } from './supervisor/ports.js';
 
 const USAGE = `usage: stackd [--config PATH]
 
@@ -74,46 +74,36 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     exists: (p: string) => access(p).then(() => true, () => false),
     readText: (p: string) => readFile(p, 'utf8').catch(() => null),
   };
-  const desiredStore = {
-    load: () => loadDesiredState(config.stateFile),
-    save: (s: Record<string, DesiredState>) => saveDesiredState(config.stateFile, s),
+  const stateStore = {
+    load: (projectOf: (stack: string) => string) => loadState(config.stateFile, projectOf),
+    save: (s: PersistedState) => saveState(config.stateFile, s),
   };
-
-  const provider = await compose.version();
-  if (!provider.ok) {
-    logger.fatal({ command: config.podman.composeCommand, detail: provider.detail }, 'compose provider check failed');
-    process.stderr.write(`stackd: \`${config.podman.composeCommand.join(' ')} version\` failed: ${provider.detail}\n` +
-      'Install docker-compose v2 (podman compose runs it as its provider), then start stackd again.\n');
-    return 1;
-  }
-  logger.info({ provider: provider.detail }, 'compose provider');
   if (config.notify.length > 0) {
     // Honest about what is missing: the config is validated, but nothing sends yet.
     logger.warn({ notifiers: config.notify.map((n) => n.kind) }, 'notify is configured, but this stackd does not send notifications yet');
   }
 
-  // preflight, healthcheck-timer GC, prune, check (src/supervisor/housekeeping.ts)
-  const housekeeping = createHousekeeping({
-    config: () => supervisor.currentConfig, podman, compose, files, logger, systemctl: new Systemctl({ parentEnv: env }),
+  // --- the pipeline: preflight, reconciler, queue, supervisor (src/supervisor/pipeline.ts) ---
+  let podmanUp = false;
+  const metrics: Metrics = new Metrics({ listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp });
+  const { supervisor, housekeeping, providerGate } = buildPipeline({
+    config, podman, compose, files, stateStore, childEnv, logger,
+    systemctl: new Systemctl({ parentEnv: env }),
+    probeComposeProvider: () => probeProvider(compose),
+    onResult: (stack, r) => metrics.recordReconcile(stack, r),
     onViolation: (stack, kind) => metrics.preflightViolations.inc({ stack, kind }),
     onTimersRemoved: (n) => metrics.timersRemoved.inc(n),
   });
 
-  // --- supervisor ---
-  const store = new ObservedStore();
-  let podmanUp = false;
-  const reconciler = new Reconciler({
-    compose, podman, files, store, childEnv,
-    now: Date.now,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    preflight: housekeeping.preflight, after: housekeeping.after,
-  });
-  const supervisor = new Supervisor({
-    config, reconciler, store, podman, desiredStore, logger,
-    tasks: housekeeping.tasks,
-    onResult: (stack, r) => metrics.recordReconcile(stack, r),
-  });
-  const metrics: Metrics = new Metrics({ listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp });
+  // The state file first: nothing may be served (and saved over it) before it is read. A corrupt file stops
+  // stackd here, untouched.
+  try {
+    await supervisor.load();
+  } catch (err) {
+    logger.fatal({ err, file: config.stateFile }, 'cannot read the state file');
+    process.stderr.write(`stackd: ${errorMessage(err)}\n`);
+    return 2;
+  }
 
   // --- HTTP ---
   const httpLogger = logger.child({ component: 'http' });
@@ -128,16 +118,29 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   logger.info({ socket: fd !== undefined ? `fd ${fd}` : config.api.socket, tcp: config.api.listen }, 'API listening');
 
-  await supervisor.start();
-  housekeeping.start(); // hourly timer GC, daily prune (unref timers)
+  const provider = await providerGate.current();
+  if (provider.ok) logger.info({ provider: provider.detail }, 'compose provider');
+  else logger.error({ provider: provider.provider, detail: provider.detail }, 'compose provider refused: every stack fails as compose-provider until it is fixed');
+
+  // --- long-lived parts, started in dependency order and stopped in reverse ---
   const events = new EventWatcher({
     source: podman, logger, refreshProject: (p) => supervisor.refreshProject(p),
     onConnection: (up) => { podmanUp = up; },
   });
-  events.start();
+  let stopWatching: (() => void) | undefined;
+  const parts: Lifecycle[] = [
+    housekeeping,
+    supervisor,
+    { name: 'podman-events', start: () => events.start(), stop: () => events.stop() },
+    {
+      name: 'config-watcher',
+      start: () => { stopWatching = watchFile(configPath, () => void reload(), { debounceMs: 500 }); },
+      stop: () => stopWatching?.(),
+    },
+  ];
+  await startAll(parts, logger);
   podmanUp = (await supervisor.readiness()).podman.reachable;
 
-  const stopWatching = watchFile(configPath, () => void reload(), { debounceMs: 500 });
   async function reload(): Promise<void> {
     const next = await loadConfig(configPath, ctx);
     if (!next.config) {
@@ -156,12 +159,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       stopping = true;
       // Finish the compose step that is running (killing it midway could leave a half-made stack), then exit.
       logger.info({ signal }, 'stopping: letting running reconciles finish');
-      stopWatching();
       void (async () => {
-        await events.stop();
-        await supervisor.stop();
+        await stopAll(parts, logger);
         await app.close();
         await tcpApp?.close();
+        await podman.close();
         logger.info('stopped');
         resolve(0);
       })();
@@ -169,6 +171,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+/** `podman compose version` → the provider verdict: only docker-compose v2 is accepted. */
+async function probeProvider(compose: ComposeRunner): Promise<ComposeProviderVerdict> {
+  const found = await compose.version();
+  const ok = found.ok && found.provider === 'docker-compose' && /^2\./.test(found.version);
+  return {
+    ok,
+    provider: found.provider || 'none',
+    version: found.version,
+    detail: ok ? found.detail : `\`podman compose\` runs ${found.provider || 'no provider'}${found.version ? ` ${found.version}` : ''}, not docker-compose v2 ` +
+      `(${found.detail}); point podman at docker-compose: compose_providers = ["/usr/libexec/docker/cli-plugins/docker-compose"] in the ` +
+      '[engine] section of ~/.config/containers/containers.conf (or unset PODMAN_COMPOSE_PROVIDER), then restart stackd',
+  };
 }
 
 function warnOnRestartOnlyKeys(logger: Logger, before: Config, after: Config): void {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import type { PodmanPort } from '../supervisor/ports.js';
 import {
   InvalidOptionError, PodmanApiError, PodmanBadResponseError, PodmanTimeoutError, PodmanUnreachableError,
 } from './errors.js';
@@ -39,7 +40,7 @@ const API = '/v5.0.0/libpod';
 const DEFAULT_TIMEOUT_MS = 30_000;
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
-export class PodmanClient {
+export class PodmanClient implements PodmanPort {
   readonly socketPath: string;
   private readonly timeoutMs: number;
   private readonly pool: Pool;
@@ -230,6 +231,22 @@ export class PodmanClient {
     }
     if (code !== undefined && UNREACHABLE_CODES.has(code)) return new PodmanUnreachableError(this.socketPath, { cause: err });
     return err;
+  }
+
+  // --- networks (a stack that left the config is brought down through its project label) ---
+
+  /** Names of the networks docker-compose or podman-compose labelled with the project. */
+  async listProjectNetworks(project: string): Promise<string[]> {
+    const lists = await Promise.all(['com.docker.compose.project', 'io.podman.compose.project'].map((label) =>
+      this.jsonArray('GET', `/networks/json?${new URLSearchParams({ filters: JSON.stringify({ label: [`${label}=${project}`] }) })}`)));
+    const names = lists.flat().map((n) => (typeof n === 'object' && n !== null && 'name' in n && typeof n.name === 'string' ? n.name : ''));
+    return [...new Set(names.filter(Boolean))];
+  }
+
+  /** true when removed; false when it was already gone (404). 409 (in use) is a PodmanApiError. */
+  async removeNetwork(name: string): Promise<boolean> {
+    const a = await this.request('DELETE', `/networks/${enc(name)}`, { okStatus: [404] });
+    return drain(a, a.status < 300);
   }
 
   // --- host facts for stackctl check ---

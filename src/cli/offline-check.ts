@@ -6,7 +6,7 @@ import { access, readFile } from 'node:fs/promises';
 import { ComposeRunner } from '../adapters/compose-runner.js';
 import { runProcess } from '../adapters/process-runner.js';
 import { defaultConfigPath, formatConfigIssues, parseConfig } from '../core/config.js';
-import { Checker } from '../supervisor/check.js';
+import { Checker } from '../supervisor/checker.js';
 
 export interface OfflineCheckIo {
   env: Record<string, string | undefined>;

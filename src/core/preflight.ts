@@ -2,6 +2,7 @@
 // never turns the PODMAN_SYSTEMD_UNIT environment variable into a label, so the label has to be in the
 // compose file; a container that auto-update may touch must name the unit that owns it.
 import type { ComposeModel, ObservedContainer } from './model.js';
+import { findStaleInspected, mayBeStale, type InspectedContainer, type StaleCandidate, type StaleOptions } from './stale-health.js';
 
 export const AUTOUPDATE_LABEL = 'io.containers.autoupdate';
 export const UNIT_LABEL = 'PODMAN_SYSTEMD_UNIT';
@@ -109,4 +110,40 @@ export function findDriftedContainers(containers: readonly ObservedContainer[], 
 function hasWrongOwner(labels: Readonly<Record<string, string>>, unit: string): boolean {
   const found = labels[UNIT_LABEL];
   return found !== undefined ? found !== unit : isAutoupdateEnabled(labels);
+}
+
+/** What preflight found for one stack: `check` reports it, the preflight runner acts on it. One plan, so the two never disagree. */
+export interface PreflightPlan {
+  /** label-invariant violations of the files: the stack fails before anything is touched */
+  violations: LabelViolation[];
+  /** containers with the wrong owner: removed so compose recreates them */
+  drifted: DriftedContainer[];
+  /** containers stuck in starting/unhealthy: rechecked once, removed only if still bad (rate-limited) */
+  stale: StaleCandidate[];
+}
+
+export interface PreflightInput {
+  model: ComposeModel;
+  unit: string;
+  composeFiles: readonly string[];
+  containers: readonly ObservedContainer[];
+  /** inspect answers of staleInspectTargets(containers, unit) */
+  inspected: readonly InspectedContainer[];
+  stale: StaleOptions;
+}
+
+/** The containers worth an inspect for stale health: maybe stale, and not about to be removed as drifted. */
+export function staleInspectTargets(containers: readonly ObservedContainer[], unit: string): ObservedContainer[] {
+  const drifted = new Set(findDriftedContainers(containers, unit).map((d) => d.container.id));
+  return containers.filter((c) => !drifted.has(c.id) && mayBeStale(c));
+}
+
+export function planPreflight(input: PreflightInput): PreflightPlan {
+  const drifted = findDriftedContainers(input.containers, input.unit);
+  const driftedIds = new Set(drifted.map((d) => d.container.id));
+  return {
+    violations: checkLabelInvariant(input.model, input.unit, input.composeFiles),
+    drifted,
+    stale: findStaleInspected(input.inspected.filter((i) => !driftedIds.has(i.container.id)), input.model, input.stale),
+  };
 }

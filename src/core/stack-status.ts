@@ -64,7 +64,7 @@ export function deriveHealth(input: StatusInput): StackHealth {
   const { containers } = input;
   if (containers === undefined) return 'unknown';
   const running = containers.filter(isRunning);
-  if (containers.length === 0 || (input.desired === 'stopped' && running.length === 0)) return 'down';
+  if (containers.length === 0 || (input.desired !== 'running' && running.length === 0)) return 'down';
 
   const longRunning = input.expected.filter((s) => !s.oneShot);
   if (longRunning.some((s) => !running.some((c) => c.service === s.name))) {
@@ -82,6 +82,13 @@ export function deriveHealth(input: StatusInput): StackHealth {
 
 function deriveState(input: StatusInput, health: StackHealth): StackState {
   const failed = input.lastResult?.result === 'failed';
+  if (input.desired === 'removed') {
+    // `down`: converged once no container of the project is left (stopped ones count as left)
+    if ((input.containers ?? []).length === 0 && input.containers !== undefined) return 'removed';
+    if (failed) return 'failed';
+    if (input.phase === 'queued' || input.phase === 'reconciling') return 'progressing';
+    return 'degraded';
+  }
   if (input.desired === 'stopped') {
     const anyRunning = (input.containers ?? []).some(isRunning);
     if (!anyRunning) return 'stopped';

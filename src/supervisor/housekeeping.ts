@@ -2,12 +2,12 @@
 // the reconciler's preflight and after, the supervisor's check/gc tasks, and the periodic GC and prune.
 import type { Logger } from 'pino';
 import type { Config } from '../core/config-types.js';
-import { Checker } from './check.js';
-import type { PodmanHousekeepingPort, SystemctlPort, ViolationKind } from './housekeeping-ports.js';
+import { Checker } from './checker.js';
+import type { Lifecycle } from './lifecycle.js';
 import { every, type Periodic } from './periodic.js';
-import type { ComposePort, FilesPort } from './ports.js';
+import type { ComposePort, ComposeProviderVerdict, FilesPort, PodmanPort, SystemctlPort, ViolationKind } from './ports.js';
 import { PreflightRunner } from './preflight-runner.js';
-import { Pruner } from './prune.js';
+import { Pruner } from './pruner.js';
 import type { ReconcilerDeps } from './reconciler.js';
 import type { SupervisorDeps } from './supervisor.js';
 import { TimerGc } from './timer-gc.js';
@@ -15,7 +15,7 @@ import { TimerGc } from './timer-gc.js';
 export interface HousekeepingDeps {
   /** the config in force (re-read on every use, so a reload applies) */
   config: () => Config;
-  podman: PodmanHousekeepingPort;
+  podman: PodmanPort;
   systemctl: SystemctlPort;
   compose: Pick<ComposePort, 'config'>;
   files: FilesPort;
@@ -25,14 +25,16 @@ export interface HousekeepingDeps {
   onTimersRemoved?: (count: number) => void;
   /** rollback targets the prune keeps (empty until the updater exists) */
   keepImageIds?: () => ReadonlySet<string>;
+  /** stacks that left the config (their projects are spared by the prune and named by check) */
+  unconfigured?: () => { stack: string; project: string; action: 'stop' | 'down' | 'keep' }[];
+  /** the compose provider verdict, for check */
+  composeProvider?: () => Promise<ComposeProviderVerdict>;
 }
 
-export interface Housekeeping {
-  preflight: NonNullable<ReconcilerDeps['preflight']>;
-  after: NonNullable<ReconcilerDeps['after']>;
+export interface Housekeeping extends Lifecycle {
+  preflight: ReconcilerDeps['preflight'];
+  after: ReconcilerDeps['after'];
   tasks: NonNullable<SupervisorDeps['tasks']>;
-  /** starts the hourly timer GC and the daily prune; returns a stop function */
-  start(): () => void;
 }
 
 export function createHousekeeping(deps: HousekeepingDeps): Housekeeping {
@@ -47,10 +49,13 @@ export function createHousekeeping(deps: HousekeepingDeps): Housekeeping {
   });
   const pruner = new Pruner({
     podman: deps.podman, systemctl: deps.systemctl, config: deps.config, now, ...(deps.keepImageIds ? { keepImageIds: deps.keepImageIds } : {}),
+    keepProjects: () => new Set((deps.unconfigured?.() ?? []).map((u) => u.project)),
   });
   const checker = new Checker({
     compose: deps.compose, podman: deps.podman, systemctl: deps.systemctl, files: deps.files,
     findOrphanUnits: () => timerGc.find(), config: deps.config, now,
+    ...(deps.unconfigured ? { unconfigured: deps.unconfigured } : {}),
+    ...(deps.composeProvider ? { composeProvider: deps.composeProvider } : {}),
   });
 
   const gc = async (): Promise<{ ok: boolean; output: unknown }> => {
@@ -61,18 +66,23 @@ export function createHousekeeping(deps: HousekeepingDeps): Housekeeping {
     return { ok: timers.failed.length === 0, output: { lines: [...timers.lines, ...prune.lines], summary, timers, prune } };
   };
 
+  let periodic: Periodic[] = [];
   return {
+    name: 'housekeeping',
     preflight: preflight.run,
     after: async (_stack, reconcileLog) => {
       await timerGc.run(reconcileLog);
     },
     tasks: { check: (stack) => checker.run(stack), gc },
+    /** the hourly timer GC and the daily prune */
     start() {
-      const jobs: Periodic[] = [
+      periodic = [
         every(() => deps.config().cleanup.gcEveryMs, () => timerGc.run(log), (err) => log.warn({ err }, 'periodic healthcheck-timer GC failed')),
         every(() => deps.config().cleanup.pruneEveryMs, () => pruner.run(log), (err) => log.warn({ err }, 'periodic prune failed')),
       ];
-      return () => { for (const j of jobs) j.stop(); };
+    },
+    async stop() {
+      await Promise.all(periodic.map((p) => p.stop()));
     },
   };
 }

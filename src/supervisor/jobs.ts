@@ -1,21 +1,39 @@
 // Long operations run as jobs that clients follow by id (long-poll), so no client timeout cuts them off.
+// The table stays bounded: requests that would only repeat an unfinished job join it (a stack action joins the
+// stack's queued job of the same kind; check/gc join a running one), and finished jobs are forgotten oldest
+// first past KEEP_FINISHED. Each create is O(1) amortized, whatever the backlog.
 import { randomUUID } from 'node:crypto';
 import type { Job, JobKind } from './api.js';
 
 /** Finished jobs kept for lookups; older ones are forgotten first. */
-const KEEP_FINISHED = 500;
+export const KEEP_FINISHED = 500;
 
 export class JobRegistry {
   private readonly jobs = new Map<string, Job>();
   private readonly waiters = new Map<string, Set<(job: Job) => void>>();
+  /** finished job ids, oldest first */
+  private readonly finished: string[] = [];
+  private finishedHead = 0;
+  /** the newest unfinished job per kind+stack, for joining */
+  private readonly open = new Map<string, string>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now, private readonly newId: () => string = randomUUID) {}
 
   create(kind: JobKind, stack?: string): Job {
-    const job: Job = { id: randomUUID(), kind, status: 'queued', createdAt: new Date(this.now()).toISOString(), ...(stack ? { stack } : {}) };
+    const job: Job = { id: this.newId(), kind, status: 'queued', createdAt: new Date(this.now()).toISOString(), ...(stack ? { stack } : {}) };
     this.jobs.set(job.id, job);
-    this.trim();
-    return job;
+    this.open.set(openKey(kind, stack), job.id);
+    return { ...job };
+  }
+
+  /**
+   * The newest unfinished job of this kind (and stack) whose status is one of `statuses`, if any: a new request
+   * joins it instead of creating another.
+   */
+  joinable(kind: JobKind, stack: string | undefined, statuses: readonly Job['status'][]): Job | undefined {
+    const id = this.open.get(openKey(kind, stack));
+    const j = id === undefined ? undefined : this.jobs.get(id);
+    return j && j.kind === kind && statuses.includes(j.status) ? { ...j } : undefined;
   }
 
   get(id: string): Job | undefined {
@@ -23,15 +41,23 @@ export class JobRegistry {
     return j ? { ...j } : undefined;
   }
 
+  get size(): number {
+    return this.jobs.size;
+  }
+
   update(id: string, patch: Partial<Job>): void {
     const j = this.jobs.get(id);
-    if (!j) return;
+    if (!j || isFinished(j)) return;
     Object.assign(j, patch);
-    if (j.status === 'done' || j.status === 'failed') {
+    if (isFinished(j)) {
       j.finishedAt ??= new Date(this.now()).toISOString();
+      const key = openKey(j.kind, j.stack);
+      if (this.open.get(key) === id) this.open.delete(key);
       const ws = this.waiters.get(id);
       this.waiters.delete(id);
       for (const w of ws ?? []) w({ ...j });
+      this.finished.push(id);
+      this.trim();
     }
   }
 
@@ -56,10 +82,25 @@ export class JobRegistry {
   }
 
   private trim(): void {
-    if (this.jobs.size <= KEEP_FINISHED) return;
-    for (const [id, j] of this.jobs) {
-      if (this.jobs.size <= KEEP_FINISHED) break;
-      if (j.status === 'done' || j.status === 'failed') this.jobs.delete(id);
+    while (this.finished.length - this.finishedHead > KEEP_FINISHED) {
+      const id = this.finished[this.finishedHead];
+      this.finishedHead += 1;
+      if (id !== undefined) this.jobs.delete(id);
+    }
+    // compact the id list now and then, so it does not grow with every job ever finished
+    if (this.finishedHead > KEEP_FINISHED) {
+      this.finished.splice(0, this.finishedHead);
+      this.finishedHead = 0;
     }
   }
+}
+
+function isFinished(j: Job): boolean {
+  return j.status === 'done' || j.status === 'failed';
+}
+
+// A stack's up/stop/down share one slot: only the newest action of a stack may be joined, so `up` after `stop`
+// never joins an `up` queued before the `stop`.
+function openKey(kind: JobKind, stack: string | undefined): string {
+  return kind === 'check' || kind === 'gc' ? `${kind}\u0000${stack ?? ''}` : `stack\u0000${stack ?? ''}`;
 }

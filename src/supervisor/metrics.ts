@@ -2,7 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ReconcileResult, StackState, StackStatus } from '../core/model.js';
 
-const STATES: readonly StackState[] = ['pending', 'converged', 'progressing', 'degraded', 'failed', 'stopped'];
+const STATES: readonly StackState[] = ['pending', 'converged', 'progressing', 'degraded', 'failed', 'stopped', 'removed'];
 
 export interface MetricsSource {
   listStacks(): StackStatus[];

@@ -7,18 +7,16 @@
 // Only here, never from an event: repair by events would turn a dead dependency into a delete-recreate loop.
 import type { Logger } from 'pino';
 import type { Config, StackConfig } from '../core/config-types.js';
-import { judgeRecheck, recheckKey } from '../core/health-recheck.js';
 import type { ComposeModel, ObservedContainer } from '../core/model.js';
-import { checkLabelInvariant, findDriftedContainers, formatInvariantReason } from '../core/preflight.js';
-import { findStaleInspected } from '../core/stale-candidates.js';
-import { shouldRecheck, type StaleCandidate } from '../core/stale-health.js';
-import type { PodmanHousekeepingPort, ViolationKind } from './housekeeping-ports.js';
-import { inspectMaybeStale } from './inspect-health.js';
+import { formatInvariantReason, planPreflight, staleInspectTargets } from '../core/preflight.js';
+import { judgeRecheck, recheckKey, shouldRecheck, type StaleCandidate } from '../core/stale-health.js';
+import type { PodmanPort, ViolationKind } from './ports.js';
+import { inspectForHealth } from './inspect-health.js';
 import { removeProjectContainer } from './remove-container.js';
 import type { Failure } from './reconciler.js';
 
 export interface PreflightRunnerDeps {
-  podman: Pick<PodmanHousekeepingPort, 'inspectContainer' | 'removeContainer' | 'runHealthcheck'>;
+  podman: Pick<PodmanPort, 'inspectContainer' | 'removeContainer' | 'runHealthcheck'>;
   /** read on every run, so a reloaded config's thresholds apply at once */
   config: () => Pick<Config, 'staleHealth'>;
   now: () => number;
@@ -35,38 +33,36 @@ export class PreflightRunner {
   constructor(private readonly deps: PreflightRunnerDeps) {}
 
   readonly run = async (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger): Promise<Failure | undefined> => {
-    const violations = checkLabelInvariant(model, stack.unit, stack.compose);
-    if (violations.length > 0) {
+    const { startingFloorMs, unhealthyAfterMs, recheckWindowMs } = this.deps.config().staleHealth;
+    const now = this.deps.now();
+    const input = { model, unit: stack.unit, composeFiles: stack.compose, containers, stale: { nowMs: now, startingFloorMs, unhealthyAfterMs } };
+    // The files first, before a single podman call: a violation fails the stack with nothing touched or asked.
+    const fromFiles = planPreflight({ ...input, inspected: [] });
+    if (fromFiles.violations.length > 0) {
+      const violations = fromFiles.violations;
       // one count per offending service per reconcile
       violations.forEach(() => this.deps.onViolation?.(stack.name, 'label-invariant'));
       return { reasonCode: 'label-invariant', reason: formatInvariantReason(stack.name, violations, stack.compose) };
     }
+    const inspected = await inspectForHealth(this.deps.podman, staleInspectTargets(containers, stack.unit));
+    const plan = planPreflight({ ...input, inspected });
 
-    const removed = new Set<string>();
-    for (const d of findDriftedContainers(containers, stack.unit)) {
+    for (const d of plan.drifted) {
       log.warn(
-        { stack: stack.name, container: d.container.name, id: d.container.id, found: d.found ?? null, expected: d.expected },
+        { container: d.container.name, id: d.container.id, found: d.found ?? null, expected: d.expected },
         'removing container with the wrong PODMAN_SYSTEMD_UNIT; compose recreates it with the label from the file',
       );
       this.deps.onViolation?.(stack.name, 'drifted');
       const failure = await this.remove(stack, d.container, containers, log, `its PODMAN_SYSTEMD_UNIT is ${d.found ?? 'missing'}, expected ${d.expected}`);
       if (failure) return failure;
-      removed.add(d.container.id);
     }
 
-    return this.staleHealth(stack, model, containers.filter((c) => !removed.has(c.id)), log);
-  };
-
-  private async staleHealth(stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger): Promise<Failure | undefined> {
-    const { startingFloorMs, unhealthyAfterMs, recheckWindowMs } = this.deps.config().staleHealth;
-    const inspected = await inspectMaybeStale(this.deps.podman, containers);
-    const now = this.deps.now();
     this.forgetOlderThan(now - recheckWindowMs);
     const specs = new Map(inspected.map((i) => [i.container.id, i.healthcheck]));
-    for (const cand of findStaleInspected(inspected, model, { nowMs: now, startingFloorMs, unhealthyAfterMs })) {
+    for (const cand of plan.stale) {
       const c = cand.container;
       const key = recheckKey(stack.name, c);
-      const line = { stack: stack.name, container: c.name, id: c.id, service: c.service, health: cand.health, forMs: cand.forMs, thresholdMs: cand.thresholdMs };
+      const line = { container: c.name, id: c.id, service: c.service, health: cand.health, forMs: cand.forMs, thresholdMs: cand.thresholdMs };
       if (!shouldRecheck(key, this.lastRecheck, now, recheckWindowMs)) {
         // Alert only: removing it again this soon is how a dead dependency becomes a delete-recreate loop.
         log.warn({ ...line, recheckWindowMs }, 'stale health again within recheckWindow; not removing it this time');
@@ -78,7 +74,7 @@ export class PreflightRunner {
       if (failure) return failure;
     }
     return undefined;
-  }
+  };
 
   private async recheck(
     stack: StackConfig,

@@ -3,10 +3,13 @@
 //   runs schedules exactly one rerun, however many arrive.
 // - Every waiter gets the verdict of the first reconcile that STARTS AFTER its request (so a caller never
 //   gets a verdict computed from inputs older than its request).
-// - Retry with capped exponential backoff lives here and only here; reconcilers never sleep or retry.
+// - Retry with capped exponential backoff lives here and only here; reconcilers never sleep or retry. WHICH
+//   failures are retried by the clock is core's one table (retriesByClock in core/reason-codes.ts); the delay is
+//   jittered so stacks that failed together (podman restarted) do not retry in lockstep.
 import PQueue from 'p-queue';
 import { backoffDelay } from '../core/backoff.js';
 import type { Phase, ReconcileResult } from '../core/model.js';
+import { retriesByClock } from '../core/reason-codes.js';
 
 export type TriggerSource = 'start' | 'request' | 'resync' | 'config' | 'retry' | 'event';
 
@@ -23,8 +26,8 @@ export interface QueueOptions {
   retryBaseMs: number;
   retryMaxMs: number;
   run: (ctx: RunContext) => Promise<ReconcileResult>;
-  /** whether a failed result is worth retrying by itself (a config error is not: only a new config helps) */
-  isRetryable: (result: ReconcileResult) => boolean;
+  /** [0, 1) for the backoff's jitter; default Math.random */
+  random?: () => number;
   /** observer for phase changes, metrics and logs */
   onPhase?: (stack: string, phase: Phase, retryAt?: Date) => void;
   onResult?: (ctx: RunContext, result: ReconcileResult) => void;
@@ -35,7 +38,12 @@ export interface QueueOptions {
 
 interface Waiter {
   resolve: (r: ReconcileResult) => void;
+  /** told when the run that will answer this waiter starts */
+  onStart?: () => void;
 }
+
+/** Sources that only say "look again": they never cut a backoff short (a request or a new config does). */
+const PASSIVE: ReadonlySet<TriggerSource> = new Set(['resync', 'event']);
 
 interface Entry {
   phase: Phase;
@@ -65,6 +73,7 @@ export class ReconcileQueue {
   private readonly now: () => number;
   private readonly setTimer: NonNullable<QueueOptions['setTimer']>;
   private readonly newRunId: () => string;
+  private readonly random: () => number;
   private closed = false;
 
   constructor(private readonly opts: QueueOptions) {
@@ -75,31 +84,40 @@ export class ReconcileQueue {
     this.now = opts.now ?? Date.now;
     this.setTimer = opts.setTimer ?? defaultTimer;
     this.newRunId = opts.newRunId ?? defaultRunId;
+    this.random = opts.random ?? Math.random;
   }
 
   /** Queue a reconcile of `stack`; resolves with the verdict of the first run that starts after this call. */
-  trigger(stack: string, source: TriggerSource): Promise<ReconcileResult> {
+  trigger(stack: string, source: TriggerSource, hooks: { onStart?: () => void } = {}): Promise<ReconcileResult> {
     if (this.closed) return Promise.reject(new Error('stackd is shutting down; not queuing more work'));
     const e = this.entry(stack);
-    const verdict = new Promise<ReconcileResult>((resolve) => e.nextWaiters.push({ resolve }));
+    const verdict = new Promise<ReconcileResult>((resolve) => e.nextWaiters.push({ resolve, ...(hooks.onStart ? { onStart: hooks.onStart } : {}) }));
     e.nextSources.push(source);
-    if (source !== 'retry' && e.retryTimer) {
-      // An explicit trigger runs now rather than waiting out the backoff; the attempt count stays, so a
-      // repeated failure still backs off further.
-      e.retryTimer.cancel();
-      e.retryTimer = undefined;
-      e.retryAt = undefined;
-    }
+    this.cutBackoff(e, source);
     this.schedule(stack, e);
     return verdict;
   }
 
-  /** Like trigger, but without a waiter: for resyncs and events. Skips stacks waiting out a backoff. */
+  /**
+   * Like trigger, but without a waiter. A resync or an event leaves a stack waiting out its backoff alone; a new
+   * config or the daemon's start runs it now (the config may be the fix the failure was waiting for).
+   */
   poke(stack: string, source: TriggerSource): void {
+    if (this.closed) return;
     const e = this.entry(stack);
-    if (e.retryTimer || e.nextScheduled) return;
+    if (e.retryTimer && PASSIVE.has(source)) return;
+    this.cutBackoff(e, source);
+    if (e.nextScheduled) return;
     e.nextSources.push(source);
     this.schedule(stack, e);
+  }
+
+  /** An active trigger runs now; the attempt count stays, so a repeated failure still backs off further. */
+  private cutBackoff(e: Entry, source: TriggerSource): void {
+    if (source === 'retry' || PASSIVE.has(source) || !e.retryTimer) return;
+    e.retryTimer.cancel();
+    e.retryTimer = undefined;
+    e.retryAt = undefined;
   }
 
   phase(stack: string): { phase: Phase; retryAt?: string } {
@@ -166,6 +184,7 @@ export class ReconcileQueue {
     e.retryAt = undefined;
     this.setPhase(stack, e, 'reconciling');
     const ctx: RunContext = { stack, runId: this.newRunId(), sources, attempt: e.attempt + 1 };
+    for (const w of waiters) w.onStart?.();
     let result: ReconcileResult;
     const startedAt = this.now();
     try {
@@ -186,18 +205,23 @@ export class ReconcileQueue {
     this.opts.onResult?.(ctx, result);
     for (const w of waiters) w.resolve(result);
 
-    if (result.result === 'failed' && this.opts.isRetryable(result)) {
+    if (result.result === 'failed' && retriesByClock(result.reasonCode)) {
       e.attempt += 1;
     } else {
       e.attempt = 0;
     }
 
+    if (this.closed) {
+      // shutting down: no follow-up run and no retry starts after close()
+      this.setPhase(stack, e, 'idle');
+      return;
+    }
     if (e.nextScheduled) {
       this.enqueue(stack, e);
       return;
     }
-    if (e.attempt > 0 && !this.closed) {
-      const delay = backoffDelay(e.attempt, this.opts.retryBaseMs, this.opts.retryMaxMs);
+    if (e.attempt > 0) {
+      const delay = backoffDelay(e.attempt, this.opts.retryBaseMs, this.opts.retryMaxMs, this.random);
       e.retryAt = this.now() + delay;
       this.setPhase(stack, e, 'backoff');
       e.retryTimer = this.setTimer(() => {

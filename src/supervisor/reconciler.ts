@@ -1,5 +1,6 @@
-// reconcile(stack) = observe → plan → act, for one stack, once. Returns its verdict as data; never sleeps
-// to retry (the queue owns retries) and never throws for an expected failure.
+// reconcile(stack) = observe → plan → act, for one stack, once, toward its persisted level (running | stopped |
+// removed). Returns its verdict as data; never sleeps to retry (the queue owns retries, by core's reason-code
+// table) and never throws for an expected failure. retire() deals with a stack that left the config.
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { failedServices, parseDependentContainers, summarizeComposeError } from '../core/compose-errors.js';
@@ -7,15 +8,14 @@ import { expectedServices, parseComposeConfig } from '../core/compose-model.js';
 import { composeReferences } from '../core/compose-inputs.js';
 import { isUpToDate } from '../core/divergence.js';
 import type { StackConfig } from '../core/config-types.js';
+import { errorCode, errorMessage } from '../core/errors.js';
 import { fingerprintInputs } from '../core/fingerprint.js';
-import type { ComposeModel, ObservedContainer, ReasonCode, ReconcileResult } from '../core/model.js';
+import type { ComposeModel, DesiredState, ObservedContainer, ReasonCode, ReconcileResult, RemovedStackAction, ResultKind } from '../core/model.js';
 import { parseContainerList, selectProjectContainers } from '../core/podman-parse.js';
 import { makeRedactor, parseEnvFile } from '../core/redact.js';
 import type { ObservedStore } from './observed-store.js';
-import { removeDependents } from './remove-container.js';
-import type { ComposeOutcome, ComposePort, ComposeSpec, FilesPort, PodmanPort } from './ports.js';
-
-export type Intent = 'running' | 'stop' | 'down';
+import { removeDependents, removeProjectContainer } from './remove-container.js';
+import type { ComposeOutcome, ComposePort, ComposeProviderVerdict, ComposeSpec, FilesPort, PodmanPort } from './ports.js';
 
 export interface ReconcilerDeps {
   compose: ComposePort;
@@ -24,12 +24,14 @@ export interface ReconcilerDeps {
   store: ObservedStore;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
-  /** the child environment compose sees (part of the model's fingerprint) */
-  childEnv: Record<string, string>;
-  /** extra preflight before `up`: returns a failure to stop the reconcile, or undefined */
-  preflight?: (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger) => Promise<Failure | undefined>;
+  /** the child environment compose sees (part of the model's fingerprint); the compose runner uses the same object */
+  childEnv: Readonly<Record<string, string>>;
+  /** the provider `podman compose` runs; a bad verdict fails every reconcile before anything is touched */
+  composeProvider: () => Promise<ComposeProviderVerdict>;
+  /** preflight before `up` (label invariant, drifted and stale containers): a failure stops the reconcile */
+  preflight: (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger) => Promise<Failure | undefined>;
   /** after every reconcile (healthcheck-timer GC) */
-  after?: (stack: StackConfig, log: Logger) => Promise<void>;
+  after: (stack: StackConfig, log: Logger) => Promise<void>;
 }
 
 export interface Failure {
@@ -37,54 +39,117 @@ export interface Failure {
   reason: string;
 }
 
+/** A stack that left the config: its name and the project its containers carry. */
+export interface RetiredStack {
+  name: string;
+  project: string;
+}
+
+type Outcome = Failure | 'skipped' | undefined;
+
 /** How often the env-file wait looks again. */
 const ENV_POLL_MS = 250;
+/** Seconds podman gives a container to stop before SIGKILL (compose's default too). */
+const STOP_TIMEOUT_S = 10;
 
 export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  async reconcile(stack: StackConfig, intent: Intent, log: Logger): Promise<ReconcileResult> {
+  async reconcile(stack: StackConfig, desired: DesiredState, log: Logger): Promise<ReconcileResult> {
     const startedAt = this.deps.now();
-    const finish = (result: ReconcileResult['result'], failure?: Failure): ReconcileResult => {
-      const finishedAt = this.deps.now();
-      const r: ReconcileResult = {
-        result,
-        ...(failure ? { reasonCode: failure.reasonCode, reason: failure.reason } : {}),
-        startedAt: new Date(startedAt).toISOString(),
-        finishedAt: new Date(finishedAt).toISOString(),
-        durationMs: finishedAt - startedAt,
-      };
-      this.deps.store.update(stack.name, { lastResult: r });
-      return r;
-    };
-
-    let outcome: Failure | 'skipped' | undefined;
+    let outcome: Outcome;
     try {
-      outcome = intent === 'running' ? await this.bringUp(stack, log) : await this.bringDown(stack, intent, log);
+      const provider = await this.deps.composeProvider();
+      if (!provider.ok) {
+        outcome = { reasonCode: 'compose-provider', reason: `stack "${stack.name}": not touched: ${provider.detail}` };
+      } else if (desired === 'running') {
+        outcome = await this.bringUp(stack, log);
+      } else {
+        outcome = await this.bringDown(stack, desired, log);
+      }
     } catch (err) {
-      const unreachable = (err as { code?: unknown }).code === 'STACKD_PODMAN_UNREACHABLE';
-      outcome = { reasonCode: unreachable ? 'podman-unreachable' : 'internal', reason: `stack "${stack.name}": ${errorMessage(err)}` };
+      outcome = { reasonCode: errorCode(err) === 'STACKD_PODMAN_UNREACHABLE' ? 'podman-unreachable' : 'internal', reason: `stack "${stack.name}": ${errorMessage(err)}` };
     }
-    await this.observe(stack, log).catch((err: unknown) => log.warn({ err }, 'could not observe containers after reconcile'));
-    if (this.deps.after) await this.deps.after(stack, log).catch((err: unknown) => log.warn({ err }, 'post-reconcile cleanup failed'));
+    await this.observe(stack).catch((err: unknown) => log.warn({ err }, 'could not observe containers after reconcile'));
+    await this.deps.after(stack, log).catch((err: unknown) => log.warn({ err }, 'post-reconcile cleanup failed'));
     const result = outcome === 'skipped'
-      ? finish('skipped', { reasonCode: 'unchanged', reason: 'inputs unchanged since the last successful up and every service is running' })
-      : finish(outcome ? 'failed' : 'ok', outcome);
-    const logLine = { stack: stack.name, intent, result: result.result, reasonCode: result.reasonCode, durationMs: result.durationMs };
-    if (result.result === 'failed') log.warn({ ...logLine, reason: result.reason }, 'reconcile failed');
-    else log.info(logLine, 'reconciled');
+      ? this.finish(stack.name, startedAt, 'skipped', { reasonCode: 'unchanged', reason: 'inputs unchanged since the last successful up and every service is running' })
+      : this.finish(stack.name, startedAt, outcome ? 'failed' : 'ok', outcome);
+    this.logResult(log, desired, result);
     return result;
   }
 
-  /** List the project's containers (both label schemes, deduplicated) into the store. */
-  async observe(stack: StackConfig, _log?: Logger): Promise<ObservedContainer[]> {
-    const raw = await this.deps.podman.listProjectContainers(stack.project);
-    const containers = selectProjectContainers(parseContainerList(raw), stack.project);
-    this.deps.store.update(stack.name, { containers, observedAt: this.deps.now() });
+  /**
+   * A stack that left the config: removedStacks says what happens to its containers, found by the project
+   * label (its compose files may be gone): `stop` stops them, `down` removes them and the project's networks
+   * (never volumes), `keep` leaves them.
+   */
+  async retire(stack: RetiredStack, action: RemovedStackAction, log: Logger): Promise<ReconcileResult> {
+    const startedAt = this.deps.now();
+    let outcome: Failure | undefined;
+    let done = '';
+    try {
+      const containers = await this.observeProject(stack.name, stack.project);
+      if (action === 'stop') {
+        const running = containers.filter((c) => c.state === 'running' || c.state === 'paused');
+        for (const c of running) await this.deps.podman.stopContainer(c.id, STOP_TIMEOUT_S);
+        done = `its ${plural(running.length, 'running container')} stopped (kept, with their volumes)`;
+      } else if (action === 'down') {
+        for (const c of containers) await removeProjectContainer(this.deps.podman, c.id, containers, log, stack.name);
+        const networks = await this.deps.podman.listProjectNetworks(stack.project);
+        for (const n of networks) await this.deps.podman.removeNetwork(n);
+        done = `${plural(containers.length, 'container')} and ${plural(networks.length, 'network')} removed (volumes kept)`;
+      } else {
+        done = 'its containers left as they are';
+      }
+    } catch (err) {
+      outcome = {
+        reasonCode: errorCode(err) === 'STACKD_PODMAN_UNREACHABLE' ? 'podman-unreachable' : 'internal',
+        reason: `stack "${stack.name}" (no longer in the config; removedStacks: ${action}): ${errorMessage(err)}`,
+      };
+    }
+    await this.observeProject(stack.name, stack.project).catch((err: unknown) => log.warn({ err }, 'could not observe containers after retiring'));
+    const result = this.finish(stack.name, startedAt, outcome ? 'failed' : 'ok', outcome ?? {
+      reasonCode: 'not-configured',
+      reason: `stack "${stack.name}" is no longer in the config; removedStacks: ${action}: ${done}`,
+    });
+    this.logResult(log, `retire-${action}`, result);
+    return result;
+  }
+
+  /** List the stack's project containers (both label schemes, deduplicated) into the store. */
+  async observe(stack: StackConfig): Promise<ObservedContainer[]> {
+    return this.observeProject(stack.name, stack.project);
+  }
+
+  async observeProject(name: string, project: string): Promise<ObservedContainer[]> {
+    const raw = await this.deps.podman.listProjectContainers(project);
+    const containers = selectProjectContainers(parseContainerList(raw), project);
+    this.deps.store.update(name, { containers, observedAt: this.deps.now() });
     return containers;
   }
 
-  private async bringUp(stack: StackConfig, log: Logger): Promise<Failure | 'skipped' | undefined> {
+  private finish(name: string, startedAt: number, result: ResultKind, failure?: Failure): ReconcileResult {
+    const finishedAt = this.deps.now();
+    const r: ReconcileResult = {
+      result,
+      ...(failure ? { reasonCode: failure.reasonCode, reason: failure.reason } : {}),
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(finishedAt).toISOString(),
+      durationMs: finishedAt - startedAt,
+    };
+    this.deps.store.update(name, { lastResult: r });
+    return r;
+  }
+
+  // the child logger already carries stack and reconcileId: each key once per line
+  private logResult(log: Logger, intent: string, r: ReconcileResult): void {
+    const line = { intent, result: r.result, reasonCode: r.reasonCode, durationMs: r.durationMs };
+    if (r.result === 'failed') log.warn({ ...line, reason: r.reason }, 'reconcile failed');
+    else log.info(line, 'reconciled');
+  }
+
+  private async bringUp(stack: StackConfig, log: Logger): Promise<Outcome> {
     const missing = await this.waitForEnvFiles(stack);
     if (missing) {
       return {
@@ -100,21 +165,19 @@ export class Reconciler {
     if ('reasonCode' in modelOrFailure) return modelOrFailure;
 
     // Preflight first: it may remove drifted or stale containers, which then makes `up` necessary.
-    let containers = await this.observe(stack, log);
-    if (this.deps.preflight) {
-      const failure = await this.deps.preflight(stack, modelOrFailure, containers, log);
-      if (failure) return { reasonCode: failure.reasonCode, reason: redact(failure.reason) };
-      containers = await this.observe(stack, log);
-    }
+    let containers = await this.observe(stack);
+    const failure = await this.deps.preflight(stack, modelOrFailure, containers, log);
+    if (failure) return { reasonCode: failure.reasonCode, reason: redact(failure.reason) };
+    containers = await this.observe(stack);
     const obs = this.deps.store.get(stack.name);
     if (isUpToDate({
       fingerprint: obs.modelFingerprint, upFingerprint: obs.upFingerprint, lastResultFailed: obs.lastResult?.result === 'failed',
       expected: expectedServices(modelOrFailure), containers,
     })) {
-      log.info({ stack: stack.name }, 'up to date; compose not run');
+      log.info('up to date; compose not run');
       return 'skipped';
     }
-    log.info({ stack: stack.name, project: stack.project }, 'compose up');
+    log.info({ verb: 'up', project: stack.project }, 'compose run');
     let up = await this.deps.compose.up(spec);
     if (!up.ok && (await this.freeNamespaceHolder(stack, up.stderr, log))) up = await this.deps.compose.up(spec);
     if (!up.ok) return composeFailure(stack, 'up', up, redact, modelOrFailure);
@@ -130,28 +193,30 @@ export class Reconciler {
   private async freeNamespaceHolder(stack: StackConfig, stderr: string, log: Logger): Promise<boolean> {
     const dep = parseDependentContainers(stderr);
     if (!dep) return false;
-    return removeDependents(this.deps.podman, dep, await this.observe(stack, log), log, stack.name);
+    return removeDependents(this.deps.podman, dep, await this.observe(stack), log, stack.name);
   }
 
-  private async bringDown(stack: StackConfig, intent: 'stop' | 'down', log: Logger): Promise<Failure | undefined> {
-    const containers = await this.observe(stack, log);
-    if (intent === 'stop' && !containers.some((c) => c.state === 'running' || c.state === 'paused')) return undefined;
-    if (intent === 'down' && containers.length === 0) return undefined;
+  private async bringDown(stack: StackConfig, desired: 'stopped' | 'removed', log: Logger): Promise<Failure | undefined> {
+    const containers = await this.observe(stack);
+    if (desired === 'stopped' && !containers.some((c) => c.state === 'running' || c.state === 'paused')) return undefined;
+    if (desired === 'removed' && containers.length === 0) return undefined;
     const redact = await this.redactorFor(stack);
     // An env file that is gone (secrets wiped) must not keep a stack from stopping: pass only those that exist.
     const envFiles = await this.existingEnvFiles(stack);
     const spec = { ...this.spec(stack, stack.startupTimeoutMs), envFiles };
-    log.info({ stack: stack.name, project: stack.project }, `compose ${intent}`);
-    const out = intent === 'stop' ? await this.deps.compose.stop(spec) : await this.deps.compose.down(spec);
+    const verb = desired === 'stopped' ? 'stop' : 'down';
+    log.info({ verb, project: stack.project }, 'compose run');
+    const out = desired === 'stopped' ? await this.deps.compose.stop(spec) : await this.deps.compose.down(spec);
     if (out.ok) return undefined;
-    if (intent === 'stop') {
+    if (desired === 'stopped') {
       // compose could not even read the files (e.g. a variable is gone): stop the containers directly,
       // so "stopped" still means stopped.
-      log.warn({ stack: stack.name, stderr: redact(summarizeComposeError(out.stderr)) }, 'compose stop failed; stopping containers through the API');
-      for (const c of containers) if (c.state === 'running') await this.deps.podman.stopContainer(c.id, 10);
+      log.warn({ stderr: redact(summarizeComposeError(out.stderr)) }, 'compose stop failed; stopping containers through the API');
+      for (const c of containers) if (c.state === 'running') await this.deps.podman.stopContainer(c.id, STOP_TIMEOUT_S);
       return undefined;
     }
-    return composeFailure(stack, intent, out, redact);
+    // `down` stays the goal: the queue retries it as `down` (the level is persisted), never as a stop
+    return composeFailure(stack, verb, out, redact);
   }
 
   private async resolveModel(stack: StackConfig, spec: ComposeSpec, redact: (s: string) => string): Promise<ComposeModel | Failure> {
@@ -165,7 +230,17 @@ export class Reconciler {
         reason: `stack "${stack.name}": compose rejected ${stack.compose.join(', ')}: ${redact(summarizeComposeError(out.stderr))}`,
       };
     }
-    const model = parseComposeConfig(out.stdout, stack.project);
+    let model: ComposeModel;
+    try {
+      model = parseComposeConfig(out.stdout, stack.project);
+    } catch (err) {
+      // compose accepted the files but stackd cannot read the model it printed: the files decide, so it waits
+      // for new inputs like any other config problem (not `internal`, which retries by the clock)
+      return {
+        reasonCode: 'compose-config',
+        reason: redact(`stack "${stack.name}": cannot read the model compose resolved from ${stack.compose.join(', ')}: ${errorMessage(err)}`),
+      };
+    }
     this.deps.store.update(stack.name, { model, modelFingerprint: fingerprint });
     return model;
   }
@@ -258,6 +333,6 @@ function composeFailure(stack: StackConfig, verb: string, out: ComposeOutcome, r
   };
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
 }

@@ -1,95 +1,142 @@
-// The supervisor: desired state, the one queue, the reconciler, observed state and jobs, behind the
-// SupervisorApi the HTTP layer serves. Long-lived; start() then stop().
+// The supervisor: the persisted per-stack levels (running | stopped | removed), the one queue, the reconciler,
+// observed state and jobs, behind the SupervisorApi the HTTP layer serves.
+//
+// Level-based: a trigger only says "look at stack X"; the run reads the persisted level and converges to it.
+// Nothing about what to do next lives only in memory, so a restart, a failed run or a retry always does what
+// the owner last asked for. Lifecycle: load() (the state file; requests wait for it), start(), stop().
 import type { Logger } from 'pino';
 import { expectedServices } from '../core/compose-model.js';
 import type { Config, StackConfig } from '../core/config-types.js';
 import { findDivergence } from '../core/divergence.js';
-import type { DesiredState, ReconcileResult, StackStatus } from '../core/model.js';
+import { errorMessage } from '../core/errors.js';
+import { desiredFor, type ReconcileResult, type StackAction, type StackStatus } from '../core/model.js';
+import { sameState, type PersistedState, type StackRecord } from '../core/persisted-state.js';
+import { applyConfigToRecords, forgetUnconfigured, markRetired, unconfiguredRecords, withDesired } from '../core/stack-records.js';
 import { deriveStatus, toContainerView } from '../core/stack-status.js';
-import { UnknownStackError, type Job, type Readiness, type StackAction, type SupervisorApi } from './api.js';
+import { ShuttingDownError, UnknownStackError, type Job, type Readiness, type SupervisorApi } from './api.js';
 import { JobRegistry } from './jobs.js';
+import type { Lifecycle } from './lifecycle.js';
 import type { ObservedStore } from './observed-store.js';
-import type { DesiredStateStore, PodmanPort } from './ports.js';
+import type { ComposeProviderVerdict, PodmanPort, StateStore } from './ports.js';
 import { ReconcileQueue, type RunContext } from './reconcile-queue.js';
-import type { Intent, Reconciler } from './reconciler.js';
+import type { Reconciler } from './reconciler.js';
 
 export interface SupervisorDeps {
   config: Config;
-  reconciler: Reconciler;
+  reconciler: Pick<Reconciler, 'reconcile' | 'retire' | 'observe' | 'observeProject'>;
   store: ObservedStore;
-  podman: PodmanPort;
-  desiredStore: DesiredStateStore;
+  podman: Pick<PodmanPort, 'ping'>;
+  stateStore: StateStore;
   logger: Logger;
   now?: () => number;
+  /** [0, 1) for the queue's retry jitter */
+  random?: () => number;
+  /** the last compose provider verdict, for readiness (undefined until asked) */
+  composeProvider?: () => ComposeProviderVerdict | undefined;
   /** check/gc jobs; absent → those jobs fail with a clear message */
   tasks?: { check?: (stack?: string) => Promise<{ ok: boolean; output: unknown }>; gc?: () => Promise<{ ok: boolean; output: unknown }> };
   onResult?: (stack: string, result: ReconcileResult) => void;
 }
 
-/** Failures only a new config or new files can fix: retrying them by the clock would only repeat them. */
-const TERMINAL: ReadonlySet<string> = new Set(['label-invariant', 'compose-config', 'config-invalid']);
-
-export class Supervisor implements SupervisorApi {
+export class Supervisor implements SupervisorApi, Lifecycle {
+  readonly name = 'supervisor';
   private config: Config;
-  private desired: Record<string, DesiredState> = {};
-  private readonly pendingDown = new Set<string>();
+  /** the persisted records as last saved; replaced only after a successful save */
+  private state: PersistedState = new Map();
   private readonly queue: ReconcileQueue;
   private readonly jobs: JobRegistry;
   private readonly now: () => number;
   private resyncTimer?: NodeJS.Timeout;
-  private persistChain: Promise<void> = Promise.resolve();
+  /** saves run one after another; each reads the state the previous one left */
+  private saveChain: Promise<void> = Promise.resolve();
+  private loadedFlag = false;
+  private readonly loaded: Promise<void>;
+  private markLoaded!: () => void;
+  private stopping = false;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.config = deps.config;
     this.now = deps.now ?? Date.now;
     this.jobs = new JobRegistry(this.now);
+    this.loaded = new Promise((resolve) => {
+      this.markLoaded = resolve;
+    });
     this.queue = new ReconcileQueue({
       concurrency: deps.config.queue.concurrency,
       retryBaseMs: deps.config.queue.retryBaseMs,
       retryMaxMs: deps.config.queue.retryMaxMs,
-      isRetryable: (r) => !TERMINAL.has(r.reasonCode ?? ''),
+      now: this.now,
+      ...(deps.random ? { random: deps.random } : {}),
       run: (ctx) => this.runReconcile(ctx),
       onPhase: (stack, phase, retryAt) => deps.logger.debug({ stack, phase, retryAt }, 'phase'),
       onResult: (ctx, r) => deps.onResult?.(ctx.stack, r),
     });
   }
 
-  /** Observe every stack first, then reconcile those whose desired state is running. */
+  /**
+   * Reads the state file and records every configured stack (and marks those that left the config). Throws
+   * StateFileCorruptError: the caller refuses to start, and the file is left as it is. Requests that arrive
+   * before this finishes wait for it, so none of them can save over state not yet read.
+   */
+  async load(): Promise<void> {
+    const { state, upgradedFrom } = await this.deps.stateStore.load((name) => this.stackConfig(name)?.project ?? name);
+    this.state = state;
+    const change = applyConfigToRecords(state, this.config.stacks, this.config.removedStacks, new Date(this.now()).toISOString());
+    for (const name of change.left) this.deps.logger.info({ stack: name, action: this.config.removedStacks }, 'stack is no longer in the config');
+    if (upgradedFrom !== undefined) {
+      this.deps.logger.info({ from: upgradedFrom }, 'state file upgraded to the current format');
+      await this.deps.stateStore.save(change.state);
+      this.state = change.state;
+    } else {
+      await this.mutate(() => change.state);
+    }
+    this.loadedFlag = true;
+    this.markLoaded();
+  }
+
+  /** Observe every stack first, then queue each toward its level. */
   async start(): Promise<void> {
-    this.desired = await this.deps.desiredStore.load();
+    if (!this.loadedFlag) await this.load();
     await Promise.all(this.config.stacks.map((s) => this.deps.reconciler.observe(s).catch((err: unknown) => {
       this.deps.logger.warn({ stack: s.name, err }, 'could not observe containers at start');
     })));
-    for (const s of this.config.stacks) {
-      if (this.desiredOf(s.name) === 'running') this.queue.poke(s.name, 'start');
-      else this.deps.logger.info({ stack: s.name }, 'desired state is stopped; not starting it');
+    for (const s of this.config.stacks) this.queue.poke(s.name, 'start');
+    for (const u of unconfiguredRecords(this.state)) {
+      await this.deps.reconciler.observeProject(u.name, u.record.project).catch(() => undefined);
+      if (!u.record.unconfigured.done) this.queue.poke(u.name, 'start');
     }
     this.scheduleResync();
   }
 
+  /** No new work; running reconciles finish; pending saves are awaited (a failed one is logged, not thrown). */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     await this.queue.close();
-    await this.persistChain;
+    await this.saveChain;
   }
 
-  /** A new, valid config: reconcile stacks that are new or whose definition changed; forget removed ones. */
+  /** A new, valid config: reconcile stacks that are new or changed; stacks that left get removedStacks' action. */
   applyConfig(next: Config): void {
     const before = new Map(this.config.stacks.map((s) => [s.name, s]));
     this.config = next;
+    const nowIso = new Date(this.now()).toISOString();
+    let change: ReturnType<typeof applyConfigToRecords> | undefined;
+    void this.mutate((s) => {
+      change = applyConfigToRecords(s, next.stacks, next.removedStacks, nowIso);
+      return change.state;
+    }).then(() => {
+      for (const name of change?.left ?? []) {
+        this.deps.logger.info({ stack: name, action: next.removedStacks }, 'stack is no longer in the config');
+        this.queue.poke(name, 'config');
+      }
+    }, (err: unknown) => this.deps.logger.error({ err }, 'could not save the state after a config change; it is applied again at the next change or restart'));
     for (const s of next.stacks) {
       const old = before.get(s.name);
       if (!old || JSON.stringify(old) !== JSON.stringify(s)) {
         this.deps.logger.info({ stack: s.name, change: old ? 'changed' : 'added' }, 'config changed');
-        if (this.desiredOf(s.name) === 'running') this.queue.poke(s.name, 'config');
-      }
-    }
-    for (const name of before.keys()) {
-      if (!next.stacks.some((s) => s.name === name)) {
-        // A stack removed from the config is left as it is: stackd stops managing it, it does not delete it.
-        this.deps.logger.info({ stack: name }, 'stack removed from config; its containers are left alone');
-        this.queue.forget(name);
-        this.deps.store.delete(name);
+        // a new config may be the fix a failed stack waits for: it runs now, even during a backoff
+        this.queue.poke(s.name, 'config');
       }
     }
   }
@@ -102,36 +149,66 @@ export class Supervisor implements SupervisorApi {
     return this.queue.depth;
   }
 
+  /** Stacks that left the config and are still remembered (status, check, prune). */
+  unconfiguredStacks(): { stack: string; project: string; action: 'stop' | 'down' | 'keep' }[] {
+    return unconfiguredRecords(this.state).map((u) => ({ stack: u.name, project: u.record.project, action: u.record.unconfigured.action }));
+  }
+
   // --- SupervisorApi --------------------------------------------------------------------------------
 
   listStacks(): StackStatus[] {
-    return this.config.stacks.map((s) => this.statusOf(s));
+    const configured = this.config.stacks.map((s) => this.statusOf(s));
+    const left = unconfiguredRecords(this.state).map((u) => this.removedStatusOf(u.name, u.record));
+    return [...configured, ...left];
   }
 
   getStack(name: string): StackStatus | undefined {
     const s = this.stackConfig(name);
-    return s ? this.statusOf(s) : undefined;
+    if (s) return this.statusOf(s);
+    const rec = this.state.get(name);
+    return rec?.unconfigured ? this.removedStatusOf(name, rec) : undefined;
   }
 
   async request(name: string, action: StackAction): Promise<Job> {
+    if (this.stopping) throw new ShuttingDownError();
+    await this.loaded;
     const stack = this.stackConfig(name);
     if (!stack) throw new UnknownStackError(name, this.config.stacks.map((s) => s.name));
+    if (this.stopping) throw new ShuttingDownError();
+    // a repeat of a request whose run has not started yet joins it: same level, same verdict
+    const joined = this.jobs.joinable(action, name, ['queued']);
+    if (joined && this.state.get(name)?.desired === desiredFor(action)) return joined;
+
     const job = this.jobs.create(action, name);
-    const desired: DesiredState = action === 'up' ? 'running' : 'stopped';
-    if (action === 'down') this.pendingDown.add(name);
-    if (action === 'up') this.pendingDown.delete(name);
-    void this.setDesired(name, desired)
-      .then(() => {
-        this.jobs.update(job.id, { status: 'running' });
-        return this.queue.trigger(name, 'request');
+    try {
+      await this.mutate((s) => withDesired(s, name, desiredFor(action), stack.project));
+    } catch (err) {
+      this.jobs.update(job.id, {
+        status: 'failed',
+        error: `stack "${name}": could not save the desired state to ${this.config.stateFile} (${errorMessage(err)}); ` +
+          'nothing was changed. Free space or fix the permissions of that directory, then retry',
+      });
+      return this.jobs.get(job.id) ?? job;
+    }
+    this.queue.trigger(name, 'request', { onStart: () => this.jobs.update(job.id, { status: 'running' }) })
+      .then((result) => {
+        if (!this.stackConfig(name)) {
+          // removed from the config while queued: whatever ran was removedStacks' action, not this request
+          this.jobs.update(job.id, { status: 'failed', result, error: `stack "${name}" left the config before its ${action} ran; nothing was done for the request` });
+          return;
+        }
+        this.jobs.update(job.id, { status: result.result === 'failed' ? 'failed' : 'done', result, ...(result.result === 'failed' && result.reason ? { error: result.reason } : {}) });
       })
-      .then((result) => this.jobs.update(job.id, { status: result.result === 'failed' ? 'failed' : 'done', result, ...(result.reason && result.result === 'failed' ? { error: result.reason } : {}) }))
-      .catch((err: unknown) => this.jobs.update(job.id, { status: 'failed', error: err instanceof Error ? err.message : String(err) }));
+      .catch((err: unknown) => this.jobs.update(job.id, { status: 'failed', error: errorMessage(err) }));
     return this.jobs.get(job.id) ?? job;
   }
 
   startJob(kind: 'check' | 'gc', stack?: string): Job {
+    if (this.stopping) throw new ShuttingDownError();
     if (stack && !this.stackConfig(stack)) throw new UnknownStackError(stack, this.config.stacks.map((s) => s.name));
+    // a check or gc already running answers this request too
+    const joined = this.jobs.joinable(kind, stack, ['queued', 'running']);
+    if (joined) return joined;
     const job = this.jobs.create(kind, stack);
     const task = kind === 'check' ? this.deps.tasks?.check : this.deps.tasks?.gc;
     if (!task) {
@@ -141,7 +218,7 @@ export class Supervisor implements SupervisorApi {
     this.jobs.update(job.id, { status: 'running' });
     void (kind === 'check' ? task(stack) : task())
       .then((r) => this.jobs.update(job.id, { status: r.ok ? 'done' : 'failed', output: r.output }))
-      .catch((err: unknown) => this.jobs.update(job.id, { status: 'failed', error: err instanceof Error ? err.message : String(err) }));
+      .catch((err: unknown) => this.jobs.update(job.id, { status: 'failed', error: errorMessage(err) }));
     return this.jobs.get(job.id) ?? job;
   }
 
@@ -154,12 +231,26 @@ export class Supervisor implements SupervisorApi {
   }
 
   async readiness(): Promise<Readiness> {
+    const provider = this.deps.composeProvider?.();
+    const compose = provider ? { compose: { ok: provider.ok, provider: provider.provider, detail: provider.detail } } : {};
+    const ready = this.loadedFlag && (provider?.ok ?? true);
     try {
       await this.deps.podman.ping();
-      return { ready: true, podman: { reachable: true } };
+      return { ready, podman: { reachable: true }, ...compose, stateLoaded: this.loadedFlag };
     } catch (err) {
-      return { ready: false, podman: { reachable: false, error: err instanceof Error ? err.message : String(err) } };
+      return { ready: false, podman: { reachable: false, error: errorMessage(err) }, ...compose, stateLoaded: this.loadedFlag };
     }
+  }
+
+  /** Re-list one project's containers (after a podman event). */
+  async refreshProject(project: string): Promise<void> {
+    const s = this.config.stacks.find((x) => x.project === project);
+    if (s) {
+      await this.deps.reconciler.observe(s);
+      return;
+    }
+    const u = unconfiguredRecords(this.state).find((x) => x.record.project === project);
+    if (u) await this.deps.reconciler.observeProject(u.name, project);
   }
 
   // --- internals ---------------------------------------------------------------------------------------
@@ -195,21 +286,51 @@ export class Supervisor implements SupervisorApi {
     };
   }
 
-  private async runReconcile(ctx: RunContext): Promise<ReconcileResult> {
-    const stack = this.stackConfig(ctx.stack);
-    const log = this.deps.logger.child({ stack: ctx.stack, reconcileId: ctx.runId });
-    if (!stack) {
-      const at = new Date(this.now()).toISOString();
-      return { result: 'skipped', reasonCode: 'not-configured', reason: `stack "${ctx.stack}" is no longer in the config`, startedAt: at, finishedAt: at, durationMs: 0 };
-    }
-    let intent: Intent = 'running';
-    if (this.desiredOf(stack.name) === 'stopped') intent = this.pendingDown.delete(stack.name) ? 'down' : 'stop';
-    log.info({ intent, sources: ctx.sources, attempt: ctx.attempt }, 'reconcile');
-    return this.deps.reconciler.reconcile(stack, intent, log);
+  /** A stack that left the config: listed as `removed` with removedStacks' action until nothing of it is left. */
+  private removedStatusOf(name: string, rec: StackRecord): StackStatus {
+    const obs = this.deps.store.get(name);
+    const { phase, retryAt } = this.queue.phase(name);
+    const running = obs.containers.some((c) => c.state === 'running');
+    return {
+      name,
+      project: rec.project,
+      unit: `${name}.service`,
+      desired: rec.desired,
+      phase,
+      ...(retryAt ? { retryAt } : {}),
+      // stackd no longer knows what the stack should look like: only whether something still runs
+      health: obs.observedAt === undefined ? 'unknown' : running ? 'unknown' : 'down',
+      state: 'removed',
+      ...(obs.lastResult ? { lastResult: obs.lastResult } : {}),
+      containers: obs.containers.map(toContainerView),
+      ...(rec.unconfigured ? { removedFromConfig: { action: rec.unconfigured.action, done: rec.unconfigured.done } } : {}),
+    };
   }
 
-  /** Periodic resync: observe every stack; reconcile only those whose containers drifted from the goal. */
+  private async runReconcile(ctx: RunContext): Promise<ReconcileResult> {
+    const log = this.deps.logger.child({ stack: ctx.stack, reconcileId: ctx.runId });
+    const stack = this.stackConfig(ctx.stack);
+    const rec = this.state.get(ctx.stack);
+    if (stack) {
+      const desired = this.desiredOf(stack.name);
+      log.info({ desired, sources: ctx.sources, attempt: ctx.attempt }, 'reconcile');
+      return this.deps.reconciler.reconcile(stack, desired, log);
+    }
+    if (rec?.unconfigured && !rec.unconfigured.done) {
+      log.info({ action: rec.unconfigured.action, project: rec.project, sources: ctx.sources, attempt: ctx.attempt }, 'retiring a stack that left the config');
+      const result = await this.deps.reconciler.retire({ name: ctx.stack, project: rec.project }, rec.unconfigured.action, log);
+      if (result.result !== 'failed') {
+        await this.mutate((s) => markRetired(s, ctx.stack)).catch((err: unknown) => log.error({ err }, 'could not save that the stack was retired; it is retired again at the next start'));
+      }
+      return result;
+    }
+    const at = new Date(this.now()).toISOString();
+    return { result: 'skipped', reasonCode: 'not-configured', reason: `stack "${ctx.stack}" is not in the config`, startedAt: at, finishedAt: at, durationMs: 0 };
+  }
+
+  /** Periodic resync: observe every stack; reconcile only those whose containers drifted from their level. */
   private scheduleResync(): void {
+    if (this.stopping) return;
     this.resyncTimer = setTimeout(() => {
       void this.resync().finally(() => this.scheduleResync());
     }, this.config.queue.resyncMs);
@@ -230,28 +351,47 @@ export class Supervisor implements SupervisorApi {
         this.deps.logger.warn({ stack: s.name, err }, 'resync could not observe the stack');
       }
     }
+    for (const u of unconfiguredRecords(this.state)) {
+      try {
+        const containers = await this.deps.reconciler.observeProject(u.name, u.record.project);
+        if (containers.length === 0) {
+          this.deps.logger.info({ stack: u.name, project: u.record.project }, 'nothing is left of a stack that left the config; forgetting it');
+          await this.mutate((s) => forgetUnconfigured(s, u.name));
+          this.deps.store.delete(u.name);
+        } else if (!u.record.unconfigured.done) {
+          this.queue.poke(u.name, 'resync');
+        }
+      } catch (err) {
+        this.deps.logger.warn({ stack: u.name, err }, 'resync could not observe a stack that left the config');
+      }
+    }
   }
-
-  /** Re-list one project's containers (after a podman event). */
-  async refreshProject(project: string): Promise<void> {
-    const s = this.config.stacks.find((x) => x.project === project);
-    if (s) await this.deps.reconciler.observe(s);
-  }
-
 
   private stackConfig(name: string): StackConfig | undefined {
     return this.config.stacks.find((s) => s.name === name);
   }
 
-  private desiredOf(name: string): DesiredState {
-    return this.desired[name] ?? 'running';
+  private desiredOf(name: string) {
+    return this.state.get(name)?.desired ?? 'running';
   }
 
-  /** Persist before acting, so a crash right after never forgets that the owner stopped a stack. */
-  private setDesired(name: string, desired: DesiredState): Promise<void> {
-    this.desired = { ...this.desired, [name]: desired };
-    const snapshot = this.desired;
-    this.persistChain = this.persistChain.catch(() => undefined).then(() => this.deps.desiredStore.save(snapshot));
-    return this.persistChain;
+  /**
+   * Persist before acting, so a crash right after never forgets what the owner asked for. The in-memory state
+   * changes only once the file is written (a failed save leaves both as they were), and a change that would
+   * write the same bytes is not written at all.
+   */
+  private mutate(change: (s: PersistedState) => Map<string, StackRecord>): Promise<void> {
+    const run = async () => {
+      const next = change(this.state);
+      if (sameState(next, this.state)) {
+        this.state = next;
+        return;
+      }
+      await this.deps.stateStore.save(next);
+      this.state = next;
+    };
+    const p = this.saveChain.then(run);
+    this.saveChain = p.catch((err: unknown) => this.deps.logger.error({ err, file: this.config.stateFile }, 'could not save the state file'));
+    return p;
   }
 }

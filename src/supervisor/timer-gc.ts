@@ -4,11 +4,11 @@
 import type { Logger } from 'pino';
 import type { Config } from '../core/config-types.js';
 import { healthcheckContainerId, parseListUnits, selectOrphanUnits, type OrphanUnit } from '../core/timer-orphans.js';
-import type { PodmanHousekeepingPort, SystemctlPort } from './housekeeping-ports.js';
+import type { PodmanPort, SystemctlPort } from './ports.js';
 
 export interface TimerGcDeps {
   systemctl: Pick<SystemctlPort, 'listUnits' | 'unitActiveEnterTimestamps' | 'stop' | 'resetFailed'>;
-  podman: Pick<PodmanHousekeepingPort, 'listContainers'>;
+  podman: Pick<PodmanPort, 'listContainers'>;
   config: () => Pick<Config, 'cleanup'>;
   now: () => number;
   logger: Logger;

@@ -1,13 +1,15 @@
-// The desired-state file on a real filesystem: round trip, replace by rename (never in place), permissions,
-// and a corrupt file that is reported and left alone.
+// The state file on a real filesystem: round trip, replace by rename (never in place), permissions, an old
+// format upgraded, and a corrupt or truncated file that is reported and left alone.
 import { open, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadDesiredState, saveDesiredState } from '../../../src/adapters/state-file.js';
+import { loadState, saveState } from '../../../src/adapters/state-file.js';
 import { StateFileCorruptError } from '../../../src/adapters/errors.js';
+import type { StackRecord } from '../../../src/core/persisted-state.js';
 
 let dir: string;
+const sameName = (s: string) => s;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'stackd-state-'));
@@ -17,53 +19,70 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const state = (entries: [string, StackRecord][]) => new Map(entries);
+
 describe('state file', () => {
   it('a missing file is an empty state (first start)', async () => {
-    expect(await loadDesiredState(join(dir, 'nope', 'desired.json'))).toEqual({});
+    expect((await loadState(join(dir, 'nope', 'state.json'), sameName)).state.size).toBe(0);
   });
 
   it('round-trips, creating the directory 0700 and the file 0600', async () => {
-    const file = join(dir, 'state', 'stackd', 'desired.json');
-    await saveDesiredState(file, { immich: 'running', paperless: 'stopped' });
-    expect(await loadDesiredState(file)).toEqual({ immich: 'running', paperless: 'stopped' });
+    const file = join(dir, 'state', 'stackd', 'state.json');
+    const s = state([['immich', { desired: 'running', project: 'immich' }], ['paperless', { desired: 'removed', project: 'paper' }]]);
+    await saveState(file, s);
+    expect((await loadState(file, sameName)).state).toEqual(s);
     expect((await stat(join(dir, 'state', 'stackd'))).mode & 0o777).toBe(0o700);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ version: 1, desired: { immich: 'running', paperless: 'stopped' } });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ version: 2, stacks: { paperless: { desired: 'removed', project: 'paper' } } });
   });
 
   it('replaces by rename: a reader of the old file keeps the old content whole, and no temp file is left', async () => {
-    const file = join(dir, 'desired.json');
-    await saveDesiredState(file, { a: 'running' });
+    const file = join(dir, 'state.json');
+    await saveState(file, state([['a', { desired: 'running', project: 'a' }]]));
     const before = (await stat(file)).ino;
     const reader = await open(file, 'r');
     try {
-      await saveDesiredState(file, { a: 'stopped', b: 'running' });
+      await saveState(file, state([['a', { desired: 'stopped', project: 'a' }]]));
       // the old inode is untouched: written in place, a crash mid-write could have left half a file
-      expect(JSON.parse(await reader.readFile('utf8'))).toEqual({ version: 1, desired: { a: 'running' } });
+      expect(JSON.parse(await reader.readFile('utf8'))).toMatchObject({ stacks: { a: { desired: 'running' } } });
     } finally {
       await reader.close();
     }
     expect((await stat(file)).ino).not.toBe(before);
-    expect(await loadDesiredState(file)).toEqual({ a: 'stopped', b: 'running' });
-    expect(await readdir(dir)).toEqual(['desired.json']);
+    expect((await loadState(file, sameName)).state.get('a')?.desired).toBe('stopped');
+    expect(await readdir(dir)).toEqual(['state.json']);
   });
 
-  it('a corrupt file throws StateFileCorruptError naming the file, and is left in place', async () => {
-    const file = join(dir, 'desired.json');
-    await writeFile(file, '{"version":1,"desired":{"a":"runn');
-    const err = await loadDesiredState(file).catch((e: unknown) => e);
+  it('a format-1 file is read and upgraded; projects come from the caller', async () => {
+    const file = join(dir, 'state.json');
+    await writeFile(file, JSON.stringify({ version: 1, desired: { a: 'stopped', b: 'running' } }));
+    const loaded = await loadState(file, (s) => (s === 'a' ? 'alpha' : s));
+    expect(loaded.upgradedFrom).toBe(1);
+    expect(loaded.state).toEqual(state([['a', { desired: 'stopped', project: 'alpha' }], ['b', { desired: 'running', project: 'b' }]]));
+  });
+
+  it.each([
+    ['truncated', '{"version":2,"stacks":{"a":{"desired":"runn'],
+    ['empty', ''],
+  ])('a %s file throws StateFileCorruptError naming the file and what to do, and is left in place', async (_what, text) => {
+    const file = join(dir, 'state.json');
+    await writeFile(file, text);
+    const err = await loadState(file, sameName).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StateFileCorruptError);
     expect(err).toMatchObject({ code: 'STACKD_STATE_FILE_CORRUPT', file });
     expect((err as Error).message).toContain(file);
     expect((err as Error).message).toContain('left in place');
-    expect(await readFile(file, 'utf8')).toBe('{"version":1,"desired":{"a":"runn');
+    expect((err as Error).message).toContain('restart stackd');
+    expect(await readFile(file, 'utf8')).toBe(text);
   });
 
-  it('valid JSON with a wrong shape or value is corrupt too', async () => {
-    const file = join(dir, 'desired.json');
-    await writeFile(file, JSON.stringify({ a: 'running' }));
-    await expect(loadDesiredState(file)).rejects.toBeInstanceOf(StateFileCorruptError);
-    await writeFile(file, JSON.stringify({ version: 1, desired: { a: 'paused' } }));
-    await expect(loadDesiredState(file)).rejects.toThrow(/"a".*"paused"/);
+  it('a stack named like an Object.prototype key is an ordinary name', async () => {
+    const file = join(dir, 'state.json');
+    const s = state([['constructor', { desired: 'stopped', project: 'constructor' }], ['__proto__', { desired: 'removed', project: 'p' }]]);
+    await saveState(file, s);
+    const back = (await loadState(file, sameName)).state;
+    expect(back.get('constructor')?.desired).toBe('stopped');
+    expect(back.get('__proto__')?.desired).toBe('removed');
+    expect(back.get('toString')).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { judgeRecheck, recheckKey } from '../../../src/core/health-recheck.js';
+import { judgeRecheck, recheckKey } from '../../../src/core/stale-health.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8'));
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ComposeModel, ObservedContainer } from '../../../src/core/model.js';
 import { parseInspect, parseInspectHealthcheck } from '../../../src/core/podman-parse.js';
-import { findStaleInspected, mayBeStale } from '../../../src/core/stale-candidates.js';
+import { findStaleInspected, mayBeStale } from '../../../src/core/stale-health.js';
 
 // A container started with `--health-interval 1h --health-retries 2 --health-start-period 1s` whose check
 // fails: `starting` in the lab, with its own spec in Config.Healthcheck.

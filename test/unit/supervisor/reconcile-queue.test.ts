@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReconcileResult } from '../../../src/core/model.js';
+import { REASON_CODES, REASONS } from '../../../src/core/reason-codes.js';
 import { ReconcileQueue, type RunContext } from '../../../src/supervisor/reconcile-queue.js';
 
 // A run function whose every call stays open until the test settles it, so ordering is explicit.
@@ -28,7 +29,8 @@ function manualTimers() {
 function makeQueue(run: (ctx: RunContext) => Promise<ReconcileResult>, extra: Partial<ConstructorParameters<typeof ReconcileQueue>[0]> = {}) {
   return new ReconcileQueue({
     concurrency: 2, retryBaseMs: 1000, retryMaxMs: 8000, run,
-    isRetryable: (r) => r.reasonCode !== 'label-invariant',
+    // r = 1 gives the nominal delay (the top of the jitter range), so delays below are exact
+    random: () => 1,
     ...extra,
   });
 }
@@ -178,6 +180,110 @@ describe('retry with backoff', () => {
     const q = makeQueue(async () => { throw new Error('boom'); }, { setTimer: manualTimers().setTimer });
     const v = await q.trigger('app', 'request');
     expect(v).toMatchObject({ result: 'failed', reasonCode: 'internal', reason: 'internal error: boom' });
+  });
+});
+
+describe('the one retry policy (core/reason-codes.ts) decides what the queue retries', () => {
+  const failures = REASON_CODES.filter((code) => REASONS[code].retry !== 'none');
+  it.each(failures)('%s', async (code) => {
+    const { calls, run } = controlledRuns();
+    const { timers, setTimer } = manualTimers();
+    const q = makeQueue(run, { setTimer });
+    const v = q.trigger('app', 'request');
+    await tick();
+    calls[0]!.settle(failed('f', code));
+    await v;
+    await tick();
+    const byClock = REASONS[code].retry === 'clock';
+    expect(timers).toHaveLength(byClock ? 1 : 0);
+    expect(q.phase('app').phase).toBe(byClock ? 'backoff' : 'idle');
+  });
+});
+
+describe('jitter', () => {
+  it.each([
+    { r: 0, attempt1: 500, attempt3: 2000 },
+    { r: 0.5, attempt1: 750, attempt3: 3000 },
+    { r: 0.999, attempt1: 1000, attempt3: 3998 },
+  ])('random $r spreads the delay within [d/2, d): $attempt1, then $attempt3', async ({ r, attempt1, attempt3 }) => {
+    const { calls, run } = controlledRuns();
+    const { timers, setTimer } = manualTimers();
+    const q = makeQueue(run, { setTimer, random: () => r });
+    void q.trigger('app', 'request');
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      calls[i]!.settle(failed(`f${i}`));
+      await tick();
+      timers[i]!.fn();
+    }
+    expect(timers[0]!.ms).toBe(attempt1);
+    expect(timers[2]!.ms).toBe(attempt3);
+  });
+
+  it('stacks that failed together get different delays from a real random source', async () => {
+    const { calls, run } = controlledRuns();
+    const { timers, setTimer } = manualTimers();
+    const q = makeQueue(run, { setTimer, concurrency: 20, random: Math.random, retryBaseMs: 60_000, retryMaxMs: 60_000 });
+    const names = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    for (const n of names) void q.trigger(n, 'request');
+    await tick();
+    for (const c of calls) c.settle(failed('podman restarted', 'podman-unreachable'));
+    await tick();
+    expect(timers).toHaveLength(20);
+    expect(new Set(timers.map((t) => t.ms)).size).toBeGreaterThan(10);
+    expect(timers.every((t) => t.ms >= 30_000 && t.ms <= 60_000)).toBe(true);
+  });
+});
+
+describe('config pokes and shutdown', () => {
+  it('a config poke during backoff runs now (the new config may be the fix); an event poke does not', async () => {
+    const { calls, run } = controlledRuns();
+    const { timers, setTimer } = manualTimers();
+    const q = makeQueue(run, { setTimer });
+    void q.trigger('app', 'request');
+    await tick();
+    calls[0]!.settle(failed('f'));
+    await tick();
+    q.poke('app', 'event');
+    await tick();
+    expect(calls).toHaveLength(1);
+    q.poke('app', 'config');
+    await tick();
+    expect(timers[0]!.cancelled).toBe(true);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.ctx.sources).toEqual(['config']);
+  });
+
+  it('after close() no follow-up run starts and pokes are ignored', async () => {
+    const { calls, run } = controlledRuns();
+    const { timers, setTimer } = manualTimers();
+    const q = makeQueue(run, { setTimer });
+    const v = q.trigger('app', 'request');
+    await tick();
+    void q.trigger('app', 'request'); // a rerun would follow the current run
+    const closing = q.close();
+    calls[0]!.settle(failed('f'));
+    await v;
+    await closing;
+    q.poke('app', 'resync');
+    await tick();
+    expect(calls).toHaveLength(1);
+    expect(timers).toHaveLength(0);
+    await expect(q.trigger('app', 'request')).rejects.toThrow(/shutting down/);
+  });
+
+  it('tells each waiter when the run that answers it starts', async () => {
+    const { calls, run } = controlledRuns();
+    const q = makeQueue(run, { concurrency: 1 });
+    const started: string[] = [];
+    void q.trigger('blocker', 'request');
+    void q.trigger('app', 'request', { onStart: () => started.push('app') });
+    await tick();
+    expect(started).toEqual([]);
+    calls[0]!.settle(ok('b'));
+    await tick();
+    await tick();
+    expect(started).toEqual(['app']);
   });
 });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   composeWarnings, databaseBackendOf, hostWarnings, isEnabledState, obsoleteVersionKey, renderCheck, type HostCheck, type StackCheck,
-} from '../../../src/core/check.js';
+} from '../../../src/core/check-report.js';
 import { parseComposeConfig } from '../../../src/core/compose-model.js';
 import { checkLabelInvariant } from '../../../src/core/preflight.js';
 

@@ -50,6 +50,17 @@ export interface HostCheck {
   orphanUnits: string[];
   /** what could not be looked at, e.g. the system manager */
   notes: string[];
+  /** which compose provider `podman compose` runs; not ok unless docker-compose v2 (absent offline) */
+  composeProvider?: { ok: boolean; detail: string };
+  /** stacks that left the config whose containers are still there (removedStacks stop/keep, or not done yet) */
+  leftovers?: Leftover[];
+}
+
+export interface Leftover {
+  stack: string;
+  project: string;
+  action: 'stop' | 'down' | 'keep';
+  containers: string[];
 }
 
 export interface CheckReport {
@@ -166,7 +177,16 @@ export function renderCheck(stacks: readonly StackCheck[], host: HostCheck): str
     for (const w of s.warnings) lines.push(`  warning: ${w.message}`);
   }
   const hostCounts = [plural(host.warnings.length, 'warning'), plural(host.orphanUnits.length, 'orphaned healthcheck unit')].filter(Boolean);
+  if (host.composeProvider && !host.composeProvider.ok) hostCounts.unshift('compose provider REFUSED');
+  const leftovers = host.leftovers ?? [];
+  if (leftovers.length) hostCounts.push(plural(leftovers.length, 'leftover project'));
   lines.push(`host: ${hostCounts.length ? hostCounts.join(', ') : 'ok'}`);
+  if (host.composeProvider && !host.composeProvider.ok) lines.push(`  error: ${host.composeProvider.detail}`);
+  for (const l of leftovers) {
+    lines.push(`  leftover: project ${l.project} of stack "${l.stack}" (no longer in the config; removedStacks: ${l.action}) still has ` +
+      `${plural(l.containers.length, 'container')}: ${l.containers.join(' ')}; remove them with \`podman compose -p ${l.project} down\` ` +
+      'or put the stack back in the config');
+  }
   for (const w of host.warnings) lines.push(`  warning: ${w.message}`);
   if (host.orphanUnits.length) lines.push(`  orphaned healthcheck units (\`stackctl gc\` stops them): ${host.orphanUnits.join(' ')}`);
   for (const n of host.notes) lines.push(`  note: ${n}`);
@@ -176,7 +196,9 @@ export function renderCheck(stacks: readonly StackCheck[], host: HostCheck): str
     count(sum((s) => s.violations.length), 'violation'), `${sum((s) => s.drifted.length)} drifted`, `${sum((s) => s.stale.length)} stale`,
     count(sum((s) => s.warnings.length) + host.warnings.length, 'warning'), count(host.orphanUnits.length, 'orphaned unit'),
   ];
-  lines.push(`check: ${failed ? `FAILED (${plural(failed, 'stack')} with violations or errors)` : 'ok'}; ${totals.join(', ')}`);
+  const providerBad = host.composeProvider !== undefined && !host.composeProvider.ok;
+  const verdict = failed ? `FAILED (${plural(failed, 'stack')} with violations or errors)` : providerBad ? 'FAILED (compose provider)' : 'ok';
+  lines.push(`check: ${verdict}; ${totals.join(', ')}`);
   return lines;
 }
 

@@ -6,28 +6,30 @@
 import { dirname } from 'node:path';
 import type { Config, StackConfig } from '../core/config-types.js';
 import {
-  composeWarnings, databaseBackendOf, hostWarnings, renderCheck, type CheckReport, type CheckWarning, type HostCheck, type StackCheck,
-} from '../core/check.js';
+  composeWarnings, databaseBackendOf, hostWarnings, renderCheck, type CheckReport, type CheckWarning, type HostCheck, type Leftover, type StackCheck,
+} from '../core/check-report.js';
 import { summarizeComposeError } from '../core/compose-errors.js';
 import { parseComposeConfig } from '../core/compose-model.js';
 import { parseContainerList, selectProjectContainers } from '../core/podman-parse.js';
-import { checkLabelInvariant, findDriftedContainers, formatInvariantReason } from '../core/preflight.js';
+import { formatInvariantReason, planPreflight, staleInspectTargets } from '../core/preflight.js';
 import { makeRedactor, parseEnvFile } from '../core/redact.js';
-import { findStaleInspected } from '../core/stale-candidates.js';
 import type { OrphanUnit } from '../core/timer-orphans.js';
-import type { PodmanHousekeepingPort, SystemctlPort } from './housekeeping-ports.js';
-import { inspectMaybeStale } from './inspect-health.js';
-import type { ComposePort, FilesPort } from './ports.js';
+import { inspectForHealth } from './inspect-health.js';
+import type { ComposePort, ComposeProviderVerdict, FilesPort, PodmanPort, SystemctlPort } from './ports.js';
 
 export interface CheckerDeps {
   compose: Pick<ComposePort, 'config'>;
-  podman: Pick<PodmanHousekeepingPort, 'listProjectContainers' | 'inspectContainer' | 'info'>;
+  podman: Pick<PodmanPort, 'listProjectContainers' | 'inspectContainer' | 'info'>;
   systemctl: Pick<SystemctlPort, 'isEnabled'>;
   files: FilesPort;
   /** read-only orphan search of the timer GC */
   findOrphanUnits: () => Promise<OrphanUnit[]>;
   config: () => Pick<Config, 'stacks' | 'staleHealth'>;
   now: () => number;
+  /** the compose provider verdict (re-asked when it was bad); absent offline */
+  composeProvider?: () => Promise<ComposeProviderVerdict>;
+  /** stacks that left the config but are still remembered, with their project and removedStacks action */
+  unconfigured?: () => { stack: string; project: string; action: Leftover['action'] }[];
   /**
    * Offline (`stackctl check --offline`, e.g. in the CI of the host's configuration): only the files are
    * checked; podman and systemd are not asked, so no container, timer or host findings.
@@ -54,10 +56,13 @@ export class Checker {
     const results: StackCheck[] = [];
     for (const s of stacks) results.push(await this.stack(s));
     const host = this.deps.offline ? OFFLINE_HOST : await this.host();
-    const ok = results.every((r) => r.ok);
-    const summary = results.filter((r) => !r.ok)
-      .map((r) => (r.error ? `${r.stack}: compose rejected its files` : `${r.stack}: ${r.violations.length} label-invariant violation(s)`))
-      .join('; ') || 'ok';
+    const providerOk = host.composeProvider?.ok ?? true;
+    const ok = results.every((r) => r.ok) && providerOk;
+    const summary = [
+      ...(providerOk ? [] : [`compose provider: ${host.composeProvider?.detail ?? ''}`]),
+      ...results.filter((r) => !r.ok)
+        .map((r) => (r.error ? `${r.stack}: compose rejected its files` : `${r.stack}: ${r.violations.length} label-invariant violation(s)`)),
+    ].join('; ') || 'ok';
     return { ok, output: { ok, summary, stacks: results, host, lines: renderCheck(results, host) } };
   }
 
@@ -86,22 +91,25 @@ export class Checker {
       return { ...out, ok: false, error: `${stack.compose.join(', ')}: ${err instanceof Error ? err.message : String(err)}` };
     }
 
-    out.violations = checkLabelInvariant(model, stack.unit, stack.compose);
+    const texts = await Promise.all(stack.compose.map(async (path) => ({ path, text: (await this.deps.files.readText(path)) ?? '' })));
+    out.warnings.push(...composeWarnings(texts, model));
+
+    // the same plan the preflight runner acts on; offline there are no containers to judge
+    const containers = this.deps.offline
+      ? []
+      : selectProjectContainers(parseContainerList(await this.deps.podman.listProjectContainers(stack.project)), stack.project);
+    const inspected = this.deps.offline ? [] : await inspectForHealth(this.deps.podman, staleInspectTargets(containers, stack.unit));
+    const { startingFloorMs, unhealthyAfterMs } = this.deps.config().staleHealth;
+    const plan = planPreflight({
+      model, unit: stack.unit, composeFiles: stack.compose, containers, inspected, stale: { nowMs: this.deps.now(), startingFloorMs, unhealthyAfterMs },
+    });
+    out.violations = plan.violations;
     if (out.violations.length > 0) {
       out.ok = false;
       out.reason = formatInvariantReason(stack.name, out.violations, stack.compose);
     }
-    const texts = await Promise.all(stack.compose.map(async (path) => ({ path, text: (await this.deps.files.readText(path)) ?? '' })));
-    out.warnings.push(...composeWarnings(texts, model));
-    if (this.deps.offline) return out;
-
-    const containers = selectProjectContainers(parseContainerList(await this.deps.podman.listProjectContainers(stack.project)), stack.project);
-    const drifted = findDriftedContainers(containers, stack.unit);
-    out.drifted = drifted.map((d) => ({ id: d.container.id, name: d.container.name, expected: d.expected, ...(d.found !== undefined ? { found: d.found } : {}) }));
-    const driftedIds = new Set(out.drifted.map((d) => d.id));
-    const inspected = await inspectMaybeStale(this.deps.podman, containers.filter((c) => !driftedIds.has(c.id)));
-    const { startingFloorMs, unhealthyAfterMs } = this.deps.config().staleHealth;
-    out.stale = findStaleInspected(inspected, model, { nowMs: this.deps.now(), startingFloorMs, unhealthyAfterMs }).map((c) => ({
+    out.drifted = plan.drifted.map((d) => ({ id: d.container.id, name: d.container.name, expected: d.expected, ...(d.found !== undefined ? { found: d.found } : {}) }));
+    out.stale = plan.stale.map((c) => ({
       id: c.container.id, name: c.container.name, service: c.container.service, health: c.health, forMs: c.forMs, thresholdMs: c.thresholdMs,
     }));
     return out;
@@ -123,7 +131,27 @@ export class Checker {
       notes.push(`could not look for orphaned healthcheck units: ${err instanceof Error ? err.message : String(err)}`);
     }
     const warnings: CheckWarning[] = hostWarnings({ ...(databaseBackend ? { databaseBackend } : {}), autoUpdateTimer });
-    return { warnings, ...(databaseBackend ? { databaseBackend } : {}), autoUpdateTimer, orphanUnits, notes };
+    const composeProvider = this.deps.composeProvider ? await this.deps.composeProvider() : undefined;
+    const leftovers = await this.leftovers(notes);
+    return {
+      warnings, ...(databaseBackend ? { databaseBackend } : {}), autoUpdateTimer, orphanUnits, notes,
+      ...(composeProvider ? { composeProvider: { ok: composeProvider.ok, detail: composeProvider.detail } } : {}),
+      leftovers,
+    };
+  }
+
+  /** Projects of stacks that left the config and still have containers. */
+  private async leftovers(notes: string[]): Promise<Leftover[]> {
+    const out: Leftover[] = [];
+    for (const u of this.deps.unconfigured?.() ?? []) {
+      try {
+        const containers = selectProjectContainers(parseContainerList(await this.deps.podman.listProjectContainers(u.project)), u.project);
+        if (containers.length > 0) out.push({ stack: u.stack, project: u.project, action: u.action, containers: containers.map((c) => c.name) });
+      } catch (err) {
+        notes.push(`could not list the containers of project ${u.project} (stack "${u.stack}", no longer configured): ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return out;
   }
 
   /** is-enabled's word; "unknown" (and a note) when systemctl could not answer, e.g. no system bus. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   isPodmanTransientUnit, selectDanglingImages, selectFailedTransientUnits, selectPrunableContainers, toPruneContainer, type PruneContainer,
-} from '../../../src/core/prune.js';
+} from '../../../src/core/prune-plan.js';
 import { parseListUnits } from '../../../src/core/timer-orphans.js';
 
 const text = (name: string): string => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');

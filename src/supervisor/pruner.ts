@@ -3,17 +3,19 @@
 // and the failed state of podman's transient units. Decisions are src/core/prune.ts; this only acts on them.
 import type { Logger } from 'pino';
 import type { Config } from '../core/config-types.js';
-import { selectDanglingImages, selectFailedTransientUnits, selectPrunableContainers, toPruneContainer } from '../core/prune.js';
+import { selectDanglingImages, selectFailedTransientUnits, selectPrunableContainers, toPruneContainer } from '../core/prune-plan.js';
 import { parseListUnits } from '../core/timer-orphans.js';
-import type { PodmanHousekeepingPort, SystemctlPort } from './housekeeping-ports.js';
+import type { PodmanPort, SystemctlPort } from './ports.js';
 
 export interface PrunerDeps {
-  podman: Pick<PodmanHousekeepingPort, 'listContainers' | 'removeContainer' | 'listImages' | 'removeImage'>;
+  podman: Pick<PodmanPort, 'listContainers' | 'removeContainer' | 'listImages' | 'removeImage'>;
   systemctl: Pick<SystemctlPort, 'listUnits' | 'resetFailed'>;
   config: () => Pick<Config, 'cleanup' | 'stacks'>;
   now: () => number;
   /** image ids kept as rollback targets (none exist before the updater does) */
   keepImageIds?: () => ReadonlySet<string>;
+  /** projects of stacks that left the config: removedStacks decides their fate, not the prune */
+  keepProjects?: () => ReadonlySet<string>;
 }
 
 export interface PruneReport {
@@ -39,7 +41,7 @@ export class Pruner {
 
   private async containers(report: PruneReport, log: Logger): Promise<void> {
     const cfg = this.deps.config();
-    const owned = new Set(cfg.stacks.map((s) => s.project));
+    const owned = new Set([...cfg.stacks.map((s) => s.project), ...(this.deps.keepProjects?.() ?? [])]);
     const all = (await this.deps.podman.listContainers({ all: true })).map((raw, i) => toPruneContainer(raw, i));
     for (const { container: c, ageMs } of selectPrunableContainers(all, owned, this.deps.now(), cfg.cleanup.maxAgeMs)) {
       try {
