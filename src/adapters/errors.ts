@@ -2,16 +2,9 @@
 // on; never parse the message) and `cause` chaining (the low-level error stays attached for `{ err }` logs).
 // Modelled on undici's errors: small subclasses, each code fixed by its class.
 
-import { StackdError } from '../core/errors.js';
+import { InvalidOptionError, StackdError } from '../core/errors.js';
 
-export { StackdError };
-
-/** A constructor or function got an option it cannot work with; names the option, what was expected, what came. */
-export class InvalidOptionError extends StackdError {
-  constructor(readonly option: string, expected: string, got: unknown) {
-    super('STACKD_INVALID_OPTION', `Expected \`${option}\` to be ${expected}, got ${describeValue(got)}`);
-  }
-}
+export { InvalidOptionError, StackdError };
 
 /** The podman API socket is missing, refuses connections, or dropped the connection. */
 export class PodmanUnreachableError extends StackdError {
@@ -90,13 +83,6 @@ export class StateFileCorruptError extends StackdError {
       options,
     );
   }
-}
-
-function describeValue(v: unknown): string {
-  if (typeof v === 'string') return `\`${v}\` (string)`;
-  if (Array.isArray(v)) return `\`${JSON.stringify(v)}\` (array)`;
-  if (v === null || v === undefined) return `\`${String(v)}\``;
-  return `\`${typeof v === 'object' ? JSON.stringify(v) : String(v)}\` (${typeof v})`;
 }
 
 function errnoCode(cause: unknown): string | undefined {

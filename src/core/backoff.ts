@@ -1,4 +1,5 @@
 // Retry delay for the queue: capped exponential. Deterministic unless the caller passes a random source.
+import { InvalidOptionError } from './errors.js';
 
 /**
  * Delay before retry number `attempt` (1-based): attempt 1 → baseMs, 2 → 2×baseMs, 3 → 4×baseMs …, never above
@@ -11,13 +12,13 @@
  */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random?: () => number): number {
   if (!Number.isInteger(attempt) || attempt < 1) {
-    throw new RangeError(`Expected \`attempt\` to be an integer from 1 and up, got \`${String(attempt)}\` (${typeof attempt})`);
+    throw new InvalidOptionError('attempt', 'an integer from 1 and up', attempt);
   }
   if (!Number.isFinite(baseMs) || baseMs < 0) {
-    throw new RangeError(`Expected \`baseMs\` to be a finite number from 0 and up, got \`${String(baseMs)}\` (${typeof baseMs})`);
+    throw new InvalidOptionError('baseMs', 'a finite number from 0 and up', baseMs);
   }
   if (!(maxMs >= baseMs)) {
-    throw new RangeError(`Expected \`maxMs\` to be at least baseMs (${baseMs}), got \`${String(maxMs)}\` (${typeof maxMs})`);
+    throw new InvalidOptionError('maxMs', `at least baseMs (${baseMs})`, maxMs);
   }
   // 2 ** (attempt - 1) becomes Infinity for large attempts; Math.min keeps that at maxMs (baseMs 0 stays 0).
   const nominal = baseMs === 0 ? 0 : Math.min(maxMs, baseMs * 2 ** (attempt - 1));

@@ -1,6 +1,7 @@
 // The desired services of a stack, read from the model compose itself produced
 // (`podman compose -p P -f … --env-file … config --format json`), so interpolation, extends, include, several
 // files and profiles are resolved exactly as `up` resolves them. Fixtures: test/fixtures/compose-config.*.json.
+import { StackdError } from './errors.js';
 import type { ComposeModel, ExpectedService, HealthcheckSpec } from './model.js';
 
 /** Compose's and podman's defaults for a healthcheck that leaves a field out. */
@@ -11,8 +12,11 @@ export const HEALTHCHECK_DEFAULTS: Readonly<Omit<HealthcheckSpec, 'disabled'>> =
   startPeriodMs: 0,
 };
 
-export class ComposeModelError extends Error {
-  readonly code = 'STACKD_COMPOSE_MODEL';
+/** compose printed a model stackd cannot read (the reconciler reports it as compose-config). */
+export class ComposeModelError extends StackdError {
+  constructor(message: string) {
+    super('STACKD_COMPOSE_MODEL', message);
+  }
 }
 
 /**

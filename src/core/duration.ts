@@ -1,15 +1,14 @@
 // Durations in the config: "250ms", "30s", "5m", "1h", "1h30m", "2d", or a bare number of seconds.
+import { StackdError } from './errors.js';
 
 /** A config value that is wrong; `path` is the key path ("stacks[2].startupTimeout"). */
-export class ConfigValueError extends Error {
-  readonly code = 'STACKD_CONFIG_VALUE';
+export class ConfigValueError extends StackdError {
   constructor(
     readonly path: string,
     /** what arrived and what was expected, without the path */
     readonly detail: string,
   ) {
-    super(`${path}: ${detail}`);
-    this.name = 'ConfigValueError';
+    super('STACKD_CONFIG_VALUE', `${path}: ${detail}`);
   }
 }
 

@@ -12,6 +12,20 @@ export class StackdError extends Error {
   }
 }
 
+/** A constructor or function got an option it cannot work with; names the option, what was expected, what came. */
+export class InvalidOptionError extends StackdError {
+  constructor(readonly option: string, expected: string, got: unknown) {
+    super('STACKD_INVALID_OPTION', `Expected \`${option}\` to be ${expected}, got ${describeValue(got)}`);
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `\`${v}\` (string)`;
+  if (Array.isArray(v)) return `\`${JSON.stringify(v)}\` (array)`;
+  if (v === null || v === undefined) return `\`${String(v)}\``;
+  return `\`${typeof v === 'object' ? JSON.stringify(v) : String(v)}\` (${typeof v})`;
+}
+
 /** The error's stable code, when it has one (ours, or Node's errno codes). */
 export function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;

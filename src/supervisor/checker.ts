@@ -14,6 +14,7 @@ import { parseContainerList, selectProjectContainers } from '../core/podman-pars
 import { formatInvariantReason, planPreflight, staleInspectTargets } from '../core/preflight.js';
 import { makeRedactor, parseEnvFile } from '../core/redact.js';
 import type { OrphanUnit } from '../core/timer-orphans.js';
+import { UnknownStackError } from './api.js';
 import { inspectForHealth } from './inspect-health.js';
 import type { ComposePort, ComposeProviderVerdict, FilesPort, PodmanPort, SystemctlPort } from './ports.js';
 
@@ -51,7 +52,7 @@ export class Checker {
     const cfg = this.deps.config();
     const stacks = stackName === undefined ? cfg.stacks : cfg.stacks.filter((s) => s.name === stackName);
     if (stackName !== undefined && stacks.length === 0) {
-      throw new Error(`no stack named "${stackName}" in the config; known stacks: ${cfg.stacks.map((s) => s.name).join(', ') || '(none)'}`);
+      throw new UnknownStackError(stackName, cfg.stacks.map((s) => s.name));
     }
     const results: StackCheck[] = [];
     for (const s of stacks) results.push(await this.stack(s));

@@ -104,7 +104,7 @@ export class PreflightRunner {
 
   private async remove(stack: StackConfig, c: ObservedContainer, containers: ObservedContainer[], log: Logger, why: string): Promise<Failure | undefined> {
     try {
-      await removeProjectContainer(this.deps.podman, c.id, containers, log, stack.name);
+      await removeProjectContainer(this.deps.podman, c.id, containers, log);
       return undefined;
     } catch (err) {
       return {

@@ -9,6 +9,7 @@
 import PQueue from 'p-queue';
 import { backoffDelay } from '../core/backoff.js';
 import type { Phase, ReconcileResult } from '../core/model.js';
+import { InvalidOptionError } from '../core/errors.js';
 import { retriesByClock } from '../core/reason-codes.js';
 
 export type TriggerSource = 'start' | 'request' | 'resync' | 'config' | 'retry' | 'event';
@@ -78,7 +79,7 @@ export class ReconcileQueue {
 
   constructor(private readonly opts: QueueOptions) {
     if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) {
-      throw new TypeError(`Expected \`concurrency\` to be an integer from 1 and up, got \`${opts.concurrency}\``);
+      throw new InvalidOptionError('concurrency', 'an integer from 1 and up', opts.concurrency);
     }
     this.pq = new PQueue({ concurrency: opts.concurrency });
     this.now = opts.now ?? Date.now;

@@ -95,7 +95,7 @@ export class Reconciler {
         for (const c of running) await this.deps.podman.stopContainer(c.id, STOP_TIMEOUT_S);
         done = `its ${plural(running.length, 'running container')} stopped (kept, with their volumes)`;
       } else if (action === 'down') {
-        for (const c of containers) await removeProjectContainer(this.deps.podman, c.id, containers, log, stack.name);
+        for (const c of containers) await removeProjectContainer(this.deps.podman, c.id, containers, log);
         const networks = await this.deps.podman.listProjectNetworks(stack.project);
         for (const n of networks) await this.deps.podman.removeNetwork(n);
         done = `${plural(containers.length, 'container')} and ${plural(networks.length, 'network')} removed (volumes kept)`;
@@ -193,7 +193,7 @@ export class Reconciler {
   private async freeNamespaceHolder(stack: StackConfig, stderr: string, log: Logger): Promise<boolean> {
     const dep = parseDependentContainers(stderr);
     if (!dep) return false;
-    return removeDependents(this.deps.podman, dep, await this.observe(stack), log, stack.name);
+    return removeDependents(this.deps.podman, dep, await this.observe(stack), log);
   }
 
   private async bringDown(stack: StackConfig, desired: 'stopped' | 'removed', log: Logger): Promise<Failure | undefined> {

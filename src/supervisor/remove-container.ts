@@ -17,15 +17,15 @@ export async function removeDependents(
   podman: Pick<PodmanPort, 'removeContainer'>,
   dep: DependentContainersError,
   projectContainers: readonly ObservedContainer[],
+  /** the reconcile's logger: it already carries the stack and the reconcile id */
   log: Logger,
-  stack: string,
 ): Promise<boolean> {
   if (!dep.dependents.every((id) => ownedBy(projectContainers, id))) {
-    log.warn({ stack, container: dep.container, dependents: dep.dependents }, 'containers sharing its namespaces belong to another project; not removing them');
+    log.warn({ container: dep.container, dependents: dep.dependents }, 'containers sharing its namespaces belong to another project; not removing them');
     return false;
   }
   for (const id of dep.dependents) {
-    log.warn({ stack, container: ownedBy(projectContainers, id)?.name, holder: dep.container.slice(0, 12) },
+    log.warn({ container: ownedBy(projectContainers, id)?.name, holder: dep.container.slice(0, 12) },
       'removing a container that shares the namespace of one that must be replaced; compose recreates it');
     await podman.removeContainer(id, { force: true });
   }
@@ -38,13 +38,12 @@ export async function removeProjectContainer(
   id: string,
   projectContainers: readonly ObservedContainer[],
   log: Logger,
-  stack: string,
 ): Promise<void> {
   try {
     await podman.removeContainer(id, { force: true });
   } catch (err) {
     const dep = parseDependentContainers(err instanceof Error ? err.message : String(err));
-    if (!dep || !(await removeDependents(podman, dep, projectContainers, log, stack))) throw err;
+    if (!dep || !(await removeDependents(podman, dep, projectContainers, log))) throw err;
     await podman.removeContainer(id, { force: true });
   }
 }
