@@ -2,7 +2,9 @@
 // what is redacted, and the compose invocation built from them.
 import { describe, expect, it } from 'vitest';
 import type { StackConfig } from '../../../src/core/config-types.js';
-import { readStackInputs, type FilesPort } from '../../../src/supervisor/stack-inputs.js';
+import type { ComposeSpec as AdapterComposeSpec } from '../../../src/adapters/compose-runner.js';
+import type { FilesPort as PortsFilesPort } from '../../../src/supervisor/ports.js';
+import { readStackInputs, type ComposeSpec, type FilesPort } from '../../../src/supervisor/stack-inputs.js';
 
 const childEnv = { PATH: '/usr/bin', HOME: '/home/u' };
 
@@ -120,9 +122,99 @@ describe('readStackInputs: env files and the compose invocation', () => {
     expect(got.spec(1000, { envFiles: got.presentEnvFiles }).envFiles).toEqual(['/run/secrets/app.env']);
   });
 
+  it('its FilesPort and ComposeSpec are the ports\' and the adapter\'s (checked by tsc: the callers pass those)', async () => {
+    const ports: PortsFilesPort = memFiles(baseTree);
+    const files: FilesPort = ports;
+    const spec: AdapterComposeSpec = (await readStackInputs(stack(), files, childEnv)).spec(1);
+    const back: ComposeSpec = spec;
+    expect(back.project).toBe('app');
+  });
+
   it('hands out copies: a caller editing a spec does not change the next one', async () => {
     const got = await readStackInputs(stack(), memFiles(baseTree), childEnv);
     got.spec(1).envFiles.push('/tmp/x.env');
     expect(got.spec(1).envFiles).toEqual(['/run/secrets/app.env']);
+  });
+});
+
+describe('readStackInputs: what the extraction missed', () => {
+  const withDotEnv = { ...baseTree, '/srv/app/.env': 'IMAGE_TAG=1.2.3-rc\nAPI_KEY="dot-env-api-key"\nAPP_DIR=/srv/app\n' };
+
+  it('the project .env is an input: editing it changes the fingerprint (it was "skipped unchanged")', async () => {
+    const before = await readStackInputs(stack(), memFiles(withDotEnv), childEnv);
+    const after = await readStackInputs(stack(), memFiles({ ...withDotEnv, '/srv/app/.env': 'IMAGE_TAG=1.2.4\n' }), childEnv);
+    expect(before.inputs).toContainEqual({ path: '/srv/app/.env', content: withDotEnv['/srv/app/.env'] });
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+  });
+
+  it('a missing .env is a null input, so creating one changes the fingerprint', async () => {
+    const before = await readStackInputs(stack(), memFiles(baseTree), childEnv);
+    const after = await readStackInputs(stack(), memFiles(withDotEnv), childEnv);
+    expect(before.inputs).toContainEqual({ path: '/srv/app/.env', content: null });
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+  });
+
+  it.each<[string, string]>([
+    ['an env_file: value', 'web-token-value'],
+    ['a .env value', 'dot-env-api-key'],
+    ['an --env-file value', 'db-password-value'],
+  ])('redacts %s', async (_what, secret) => {
+    const got = await readStackInputs(stack(), memFiles(withDotEnv), childEnv);
+    expect(got.redact(`compose said: ${secret} is wrong`)).toBe('compose said: *** is wrong');
+  });
+
+  it('redacts the env files of an include (its env_file, or its project .env)', async () => {
+    const files = memFiles({
+      '/srv/app/compose.yml': 'include:\n  - sub/a.yml\n  - { path: b/b.yml, env_file: b/b.env }\nservices: { web: { image: x } }\n',
+      '/srv/app/sub/a.yml': 'services: { a: { image: "${A_TAG}" } }\n', '/srv/app/sub/.env': 'A_TAG=include-dot-env-secret\n',
+      '/srv/app/b/b.yml': 'services: { b: { image: x } }\n', '/srv/app/b/b.env': 'B_KEY=include-env-file-secret\n',
+    });
+    const got = await readStackInputs(stack({ envFiles: [] }), files, childEnv);
+    expect(got.redact('include-dot-env-secret include-env-file-secret')).toBe('*** ***');
+  });
+
+  it('keeps the stack\'s names and its own file paths readable even when an env file holds them', async () => {
+    const files = memFiles({ ...withDotEnv, '/run/secrets/app.env': 'PROJECT=app\nUNIT=app.service\nDIR=/srv/app\nPW=secret-pw\n' });
+    const got = await readStackInputs(stack(), files, childEnv);
+    expect(got.redact('stack "app" (app.service): /srv/app/compose.yml rejected secret-pw')).toBe('stack "app" (app.service): /srv/app/compose.yml rejected ***');
+  });
+
+  it('adding an --env-file that the compose file already names as env_file changes the fingerprint (compose now interpolates from it)', async () => {
+    const before = await readStackInputs(stack({ envFiles: [] }), memFiles(baseTree), childEnv);
+    const after = await readStackInputs(stack({ envFiles: ['/srv/app/web.env'] }), memFiles(baseTree), childEnv);
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+  });
+
+  it('changing the project name changes the fingerprint (the model carries it)', async () => {
+    const before = await readStackInputs(stack(), memFiles(baseTree), childEnv);
+    const after = await readStackInputs(stack({ project: 'app2' }), memFiles(baseTree), childEnv);
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+  });
+
+  it('resolves a later -f file\'s relative env_file from the project directory, as compose does', async () => {
+    const files = memFiles({
+      '/srv/app/compose.yml': 'services: { web: { image: x } }\n',
+      '/srv/overrides/app.yml': 'services: { web: { env_file: web.env } }\n',
+      '/srv/app/web.env': 'WEB_TOKEN=web-token-value\n',
+    });
+    const got = await readStackInputs(stack({ compose: ['/srv/app/compose.yml', '/srv/overrides/app.yml'], envFiles: [] }), files, childEnv);
+    expect(got.inputs).toContainEqual({ path: '/srv/app/web.env', content: 'WEB_TOKEN=web-token-value\n' });
+    expect(got.redact('web-token-value')).toBe('***');
+  });
+
+  it('a compose file it cannot read completely is a compose-config failure naming the stack and the file', async () => {
+    const files = memFiles({ ...baseTree, '/srv/app/sub/inc.yml': 'services: [\n' });
+    const got = await readStackInputs(stack(), files, childEnv);
+    expect(got.failure?.reasonCode).toBe('compose-config');
+    expect(got.failure?.reason).toMatch(/^stack "app": \/srv\/app\/sub\/inc\.yml is not valid YAML \(.*line 2/);
+    // what could be read is still read: the redactor and fingerprint cover it
+    expect(got.redact('db-password-value web-token-value')).toBe('*** ***');
+    expect(got.inputs).toContainEqual({ path: '/srv/app/sub/inc.yml', content: 'services: [\n' });
+  });
+
+  it('no failure when every file could be read (missing files are compose\'s to report)', async () => {
+    const tree: Record<string, string> = { ...baseTree };
+    delete tree['/srv/app/base.yml'];
+    expect((await readStackInputs(stack(), memFiles(tree), childEnv)).failure).toBeUndefined();
   });
 });
