@@ -23,7 +23,26 @@ const PODMAN_WRAPPER = /^Error: executing \S+.* exit status \d+$/;
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 const LOGFMT = /^time="[^"]*"\s+level=(\w+)\s+msg="((?:[^"\\]|\\.)*)"/;
 
+/**
+ * The error line(s) of compose's stderr, redacted, for a reason an operator sees. Redaction runs on the raw
+ * text (before anything is cut, so a secret longer than a summary line cannot be half-shown) and again on
+ * each picked line (the summary unescapes logfmt and daemon JSON, which can turn an escaped form of a value
+ * back into the value itself), and only then are lines cut to length.
+ */
+export function describeComposeError(stderr: string, redact: (text: string) => string): string {
+  return formatSummary(pickErrorLines(redact(stderr)).map(redact));
+}
+
+/**
+ * The same summary WITHOUT redaction: only for output that cannot hold an env value (`compose version`).
+ * Anything a stack's files feed into goes through describeComposeError.
+ */
 export function summarizeComposeError(stderr: string): string {
+  return formatSummary(pickErrorLines(stderr));
+}
+
+/** The lines that say what went wrong, whole (unescaped, not yet cut), best first. */
+function pickErrorLines(stderr: string): string[] {
   const known: string[] = [];
   const other: string[] = [];
   const warnings: string[] = [];
@@ -49,8 +68,11 @@ export function summarizeComposeError(stderr: string): string {
     (KNOWN_ERROR.some((re) => re.test(clean)) ? known : other).push(clean);
   }
 
-  const picked = known.length ? known : other.length ? other.slice(-MAX_LINES) : warnings.length ? warnings : wrapper ? [wrapper] : [];
-  return dedupe(picked)
+  return known.length ? known : other.length ? other.slice(-MAX_LINES) : warnings.length ? warnings : wrapper ? [wrapper] : [];
+}
+
+function formatSummary(lines: string[]): string {
+  return dedupe(lines)
     .slice(0, MAX_LINES)
     .map((l) => (l.length > MAX_LINE_CHARS ? `${l.slice(0, MAX_LINE_CHARS)}…` : l))
     .join('; ');

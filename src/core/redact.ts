@@ -5,6 +5,8 @@ export const REDACTED = '***';
 export const MIN_SECRET_LENGTH = 4;
 /** Env values that are settings, not secrets; hiding them would turn `"ok":true` into `"ok":***` in every log. */
 const NOT_SECRET = new Set(['true', 'false', 'yes', 'no', 'null', 'none', 'on', 'off']);
+/** uids, ports, sizes, timeouts: numbers this short are settings (a PIN this short is not much of a secret). */
+const SHORT_NUMBER = /^\d{1,7}$/;
 
 export interface RedactorOptions {
   /** Values never hidden even when an env file holds them, e.g. stack, project and unit names. */
@@ -13,23 +15,52 @@ export interface RedactorOptions {
 
 /**
  * Returns a function that replaces every occurrence of each secret value with `***`.
- * Besides each value it also hides each line of a multi-line value (a PEM key printed line by line) and the
- * JSON-escaped form (a value with quotes or backslashes inside a JSON log line). Longest first, in one pass,
- * so a secret that contains another is hidden whole.
+ * Besides each value it also hides each line of a multi-line value (a PEM key printed line by line), the
+ * JSON-escaped form (a value with quotes or backslashes inside a JSON log line) and Go's JSON form of it
+ * (podman's daemon errors escape < > & as \u003c \u003e \u0026). Longest first, in one pass, so a secret
+ * that contains another is hidden whole. Values are matched literally: `$`, quotes, spaces and regex
+ * specials mean nothing special.
  */
 export function makeRedactor(secretValues: Iterable<string>, options: RedactorOptions = {}): (text: string) => string {
   const keep = new Set(options.keep ?? []);
   const candidates = new Set<string>();
   for (const value of secretValues) {
-    const forms = [value, ...value.split(/\r?\n/), JSON.stringify(value).slice(1, -1)];
-    for (const form of forms) {
-      if (form.length >= MIN_SECRET_LENGTH && !keep.has(form) && !NOT_SECRET.has(form.toLowerCase())) candidates.add(form);
+    for (const form of formsOf(value)) {
+      if (isSecretLike(form) && !keep.has(form)) candidates.add(form);
     }
   }
   if (candidates.size === 0) return (text) => text;
   const sorted = [...candidates].sort((a, b) => b.length - a.length);
   const pattern = new RegExp(sorted.map(escapeRegExp).join('|'), 'g');
-  return (text) => text.replace(pattern, REDACTED);
+  // a function, not a string, as the replacement: no `$&`-style pattern in it can ever be interpreted
+  return (text) => text.replace(pattern, () => REDACTED);
+}
+
+/**
+ * The shapes a value takes in what compose, podman and our own logs print. Trimmed: surrounding blanks are
+ * rarely printed as they were, and the trimmed form is contained in the untrimmed one anyway.
+ */
+function formsOf(value: string): string[] {
+  const forms = new Set<string>();
+  for (const v of [value, ...value.split(/\r?\n/)]) {
+    const t = v.trim();
+    const json = JSON.stringify(t).slice(1, -1);
+    forms.add(t).add(json).add(goJsonEscape(json));
+  }
+  return [...forms];
+}
+
+function goJsonEscape(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Too short, blank, a boolean-like setting or a short number: hiding these would garble ordinary text (a blank
+ * line of a PEM value would turn every indentation into ***; PUID=1000 every /run/user/1000 path) and
+ * protect nothing worth protecting.
+ */
+function isSecretLike(form: string): boolean {
+  return form.length >= MIN_SECRET_LENGTH && !NOT_SECRET.has(form.toLowerCase()) && !SHORT_NUMBER.test(form);
 }
 
 function escapeRegExp(s: string): string {

@@ -1,7 +1,8 @@
 // summarizeComposeError over real stderr captured in the lab (docker-compose 2.26.1 behind podman 5.4.2).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { failedServices, parseDependentContainers, summarizeComposeError } from '../../../src/core/compose-errors.js';
+import { describeComposeError, failedServices, parseDependentContainers, summarizeComposeError } from '../../../src/core/compose-errors.js';
+import { makeRedactor } from '../../../src/core/redact.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -58,6 +59,45 @@ describe('summarizeComposeError rules', () => {
     const s = summarizeComposeError(many);
     expect(s.split('; ')).toHaveLength(5);
     expect(s.length).toBeLessThan(5 * 510);
+  });
+});
+
+describe('describeComposeError: redacts before it summarizes', () => {
+  // 600 characters: longer than a summary line (500), so a cut before redaction leaves most of it visible
+  const secret = Array.from({ length: 60 }, (_, i) => `tok${String(i).padStart(2, '0')}-abcd`).join('');
+  const redact = makeRedactor([secret, 'p@ss&w<o>rd', 'line-one-of-key\nline-two-of-key', 'say "hi" $HOME']);
+  /** no 12-character piece of any secret may remain */
+  const leaks = (s: string) => [secret, 'p@ss&w<o>rd'].some((v) => Array.from({ length: v.length - 11 }, (_, i) => v.slice(i, i + 12)).some((p) => s.includes(p)));
+
+  it('the secret is 600 characters long (the premise)', () => expect(secret).toHaveLength(600));
+
+  it.each<[string, string, string]>([
+    ['a long secret spanning the 500-character cut', `Error response from daemon: auth failed for token ${secret} at registry\n`,
+      'Error response from daemon: auth failed for token *** at registry'],
+    ['inside daemon JSON, where Go escapes & < > (unwrapped by the summary)',
+      'Error response from daemon: {"message":"login p@ss\\u0026w\\u003co\\u003erd rejected"}\n', 'Error response from daemon: login *** rejected'],
+    // compose quotes the value (Go %q) inside a logfmt message: escaped twice in the raw line
+    ['inside a logfmt message, quotes escaped twice', `time="2026-01-01T00:00:00Z" level=error msg="bad value \\"say \\\\\\"hi\\\\\\" $HOME\\""\n`,
+      'bad value "***"'],
+    ['a multi-line value printed line by line', 'error: key was\nerror: line-two-of-key\n', 'error: key was; error: ***'],
+    ['the secret in a long line of other chatter', `something ${'x'.repeat(480)} ${secret}\n`, `something ${'x'.repeat(480)} ***`],
+  ])('%s', (_what, stderr, expected) => {
+    const out = describeComposeError(stderr, redact);
+    expect(leaks(out)).toBe(false);
+    expect(out).toBe(expected);
+  });
+
+  it('still cuts long lines and keeps at most five', () => {
+    const many = Array.from({ length: 50 }, (_, i) => `error: ${i} ${'x'.repeat(1000)} ${secret}`).join('\n');
+    const out = describeComposeError(many, redact);
+    expect(out.split('; ')).toHaveLength(5);
+    expect(out.length).toBeLessThan(5 * 510);
+    expect(leaks(out)).toBe(false);
+  });
+
+  it('summarizes exactly like summarizeComposeError when there is nothing to hide', () => {
+    const stderr = fixture('compose-up.missing-image.stderr.txt');
+    expect(describeComposeError(stderr, (s) => s)).toBe(summarizeComposeError(stderr));
   });
 });
 

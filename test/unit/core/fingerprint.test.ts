@@ -42,4 +42,27 @@ describe('fingerprintInputs', () => {
       createHash('sha256').update(canonical, 'utf8').digest('hex'),
     );
   });
+
+  describe('with the compose arguments', () => {
+    const args = ['-p', 'app', '-f', '/srv/a/compose.yml', '--env-file', '/run/user/1000/secrets/a.env'];
+    const withArgs = fingerprintInputs([compose, env], childEnv, args);
+
+    it('without arguments is the documented v1 form (no argument list at all)', () => {
+      expect(fingerprintInputs([compose, env], childEnv, [])).toBe(base);
+    });
+
+    it.each<[string, string[]]>([
+      ['the project name changes', ['-p', 'app2', ...args.slice(2)]],
+      // the same files read, but one more is read by compose for interpolation: the dedup of inputs hid this
+      ['an env file changes role (--env-file added)', [...args, '--env-file', '/srv/a/web.env']],
+      ['the arguments are reordered', [...args.slice(2), ...args.slice(0, 2)]],
+    ])('changes when %s', (_what, other) => {
+      expect(fingerprintInputs([compose, env], childEnv, other)).not.toBe(withArgs);
+    });
+
+    it('differs from the same inputs without arguments, and cannot be confused with a file', () => {
+      expect(withArgs).not.toBe(base);
+      expect(fingerprintInputs([compose, env, { path: '-p', content: 'app' }], childEnv)).not.toBe(fingerprintInputs([compose, env], childEnv, ['-p', 'app']));
+    });
+  });
 });

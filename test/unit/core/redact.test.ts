@@ -12,6 +12,21 @@ describe('makeRedactor', () => {
     ['keeps boolean-like settings', ['true', 'false', 'yes'], '{"ok":true}', '{"ok":true}'],
     ['finds values inside words', ['s3cret'], 'xs3cretx', 'x***x'],
     ['does nothing without secrets', [], 'plain', 'plain'],
+    // values as they come out of real env files
+    ['a value with $ signs (and replacement patterns)', ['pa$$w0rd$&$1'], 'auth pa$$w0rd$&$1 failed', 'auth *** failed'],
+    ['a value with every regex special', ['a.b*c+d?e^f${g}(h)|[i]\\j/k-l'], 'x a.b*c+d?e^f${g}(h)|[i]\\j/k-l y', 'x *** y'],
+    ['a value with spaces', ['correct horse battery staple'], 'pw correct horse battery staple!', 'pw ***!'],
+    ['a value with single and double quotes', [`it's "quoted"`], `got it's "quoted" and {"v":"it's \\"quoted\\""}`, 'got *** and {"v":"***"}'],
+    ['a multi-line value, whole and line by line', ['first-line\nsecond-line'], 'a first-line\nsecond-line b second-line', 'a *** b ***'],
+    ['a multi-line value with CRLF', ['first-line\r\nsecond-line'], 'got first-line\r\n', 'got ***\r\n'],
+    ['a value with surrounding spaces is hidden without them', ['  padded-secret  '], 'x padded-secret y', 'x *** y'],
+    // Go's JSON (the podman daemon's errors) escapes < > & as \u003c \u003e \u0026
+    ['the Go-JSON-escaped form', ['a&b<c>d'], '{"message":"a\\u0026b\\u003cc\\u003ed"}', '{"message":"***"}'],
+    // a blank line inside a PEM-like value must not turn every run of spaces into ***
+    ['whitespace-only values and lines are not secrets', ['    ', 'abcd\n      \nefgh'], 'a      b abcd', 'a      b ***'],
+    // numbers that short are uids, ports and sizes: hiding 1000 would garble /run/user/1000 in every path
+    ['short all-digit values are not secrets', ['1000', '8080', '1234567'], '/run/user/1000 port 8080 1234567', '/run/user/1000 port 8080 1234567'],
+    ['long all-digit values are', ['12345678'], 'pin 12345678', 'pin ***'],
   ])('%s', (_name, secrets, input, expected) => {
     expect(makeRedactor(secrets)(input)).toBe(expected);
   });

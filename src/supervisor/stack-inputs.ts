@@ -1,0 +1,144 @@
+// One place builds what compose reads for a stack: the files (contents, for the model's fingerprint), the
+// redactor for everything an operator will see, which --env-files exist, and the compose invocation. The
+// reconciler, `stackctl check` and the offline check all call readStackInputs, so "what is an input" and
+// "what is a secret" cannot drift apart between them.
+import { posix } from 'node:path';
+import { composeReferences, type NestedComposeFile } from '../core/compose-inputs.js';
+import type { StackConfig } from '../core/config-types.js';
+import { fingerprintInputs, type FingerprintPart } from '../core/fingerprint.js';
+import { makeRedactor, parseEnvFile } from '../core/redact.js';
+
+/** Structurally the FilesPort of ./ports.ts; declared here so this module needs nothing else from the shell. */
+export interface FilesPort {
+  exists(path: string): Promise<boolean>;
+  /** file contents, or null when the file does not exist (or cannot be read) */
+  readText(path: string): Promise<string | null>;
+}
+
+/** Structurally the compose adapter's ComposeSpec (minus its abort signal); the supervisor imports no adapter. */
+export interface ComposeSpec {
+  project: string;
+  /** absolute paths, in order; each becomes -f */
+  composeFiles: string[];
+  /** each becomes --env-file, in order */
+  envFiles: string[];
+  timeoutMs: number;
+  /** the project directory: compose resolves relative paths (and finds .env) from there */
+  cwd?: string;
+}
+
+/** A stack whose files stackd cannot read completely: the caller fails the reconcile (or the check) with it. */
+export interface StackInputsFailure {
+  reasonCode: 'compose-config';
+  /** names the stack and the file, what went wrong and what to do; redacted */
+  reason: string;
+}
+
+export interface StackInputs {
+  /** every file compose reads for this stack, in the order read; content null when it does not exist */
+  inputs: FingerprintPart[];
+  /** digest of the inputs, the child environment and the compose arguments: equal fingerprints, equal model */
+  fingerprint: string;
+  /** scrubs every env value compose may have read for this stack (the stack's own names and paths stay) */
+  redact: (text: string) => string;
+  /** the stack's --env-files that exist now, in config order */
+  presentEnvFiles: string[];
+  /** the stack's --env-files that do not exist (yet: a secrets unit may write them) */
+  missingEnvFiles: string[];
+  /**
+   * Set when a compose file could not be read completely (invalid YAML, too many aliases): the files it
+   * references are unknown, so neither the fingerprint nor the redactor can be trusted to be whole. The
+   * rest is still filled in from what could be read (redact the compose error with it).
+   */
+  failure?: StackInputsFailure;
+  /**
+   * The compose invocation for this stack. `envFiles` defaults to every configured --env-file; stop, down
+   * and check pass presentEnvFiles so that a wiped secret does not keep a stack from stopping.
+   */
+  spec(timeoutMs: number, opts?: { envFiles?: string[] }): ComposeSpec;
+}
+
+/**
+ * Reads every file compose reads for `stack`: the -f files and, followed, what they include and extend;
+ * every env_file: target; the --env-files; and the project's `.env` (compose reads it for interpolation
+ * whenever no --env-file is passed, which stop, down and check do when the secrets are gone; fingerprinting
+ * and redacting it always costs at most one extra `compose config`). Values of every env file read are
+ * redacted. A file that does not exist is an input too (content null). Errors of the FilesPort propagate.
+ */
+export async function readStackInputs(stack: StackConfig, files: FilesPort, childEnv: Record<string, string>): Promise<StackInputs> {
+  const first = stack.compose[0];
+  const projectDir = first === undefined ? undefined : posix.dirname(first);
+
+  const inputs: FingerprintPart[] = [];
+  const contents = new Map<string, string | null>();
+  const read = async (path: string): Promise<string | null | undefined> => {
+    if (contents.has(path)) return undefined; // read once: ends include cycles too
+    const content = await files.readText(path);
+    contents.set(path, content);
+    inputs.push({ path, content });
+    return content;
+  };
+
+  const envPaths: string[] = [];
+  let failure: string | undefined;
+  // compose resolves every -f file's relative paths from the project directory, not from the file's own
+  const queue: NestedComposeFile[] = stack.compose.map((path) => ({ path, baseDir: projectDir ?? posix.dirname(path) }));
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    const text = await read(next.path);
+    if (typeof text !== 'string') continue;
+    const refs = composeReferences(next.path, text, next.baseDir);
+    failure ??= refs.error;
+    queue.push(...refs.nested);
+    for (const env of refs.envFiles) {
+      envPaths.push(env);
+      await read(env);
+    }
+  }
+  for (const env of stack.envFiles) {
+    envPaths.push(env);
+    await read(env);
+  }
+  if (projectDir !== undefined) {
+    const dotEnv = posix.join(projectDir, '.env');
+    envPaths.push(dotEnv);
+    await read(dotEnv);
+  }
+
+  const secrets: string[] = [];
+  for (const p of new Set(envPaths)) {
+    const text = contents.get(p);
+    if (text) secrets.push(...Object.values(parseEnvFile(text)));
+  }
+  // The stack's own names are not secrets even if an env file repeats them (DB_USER=immich), and neither are
+  // its paths: a reason must still name the file (APP_DIR=/srv/app would otherwise hide the project directory).
+  const keep = [stack.name, stack.project, stack.unit, ...(projectDir === undefined ? [] : [projectDir]), ...contents.keys()];
+  const redact = makeRedactor(secrets, { keep });
+
+  const spec = (timeoutMs: number, opts: { envFiles?: string[] } = {}): ComposeSpec => ({
+    project: stack.project,
+    composeFiles: [...stack.compose],
+    envFiles: [...(opts.envFiles ?? stack.envFiles)],
+    timeoutMs,
+    ...(projectDir === undefined ? {} : { cwd: projectDir }),
+  });
+  const present = await Promise.all(stack.envFiles.map((p) => files.exists(p)));
+  return {
+    inputs,
+    fingerprint: fingerprintInputs(inputs, childEnv, composeArgs(spec(0))),
+    redact,
+    presentEnvFiles: stack.envFiles.filter((_, i) => present[i]),
+    missingEnvFiles: stack.envFiles.filter((_, i) => !present[i]),
+    ...(failure === undefined ? {} : { failure: { reasonCode: 'compose-config', reason: redact(`stack "${stack.name}": ${failure}`) } }),
+    spec,
+  };
+}
+
+/** What in compose's invocation decides how the files are read (the timeout does not); cwd is the project directory. */
+function composeArgs(spec: ComposeSpec): string[] {
+  return [
+    '-p', spec.project,
+    ...spec.composeFiles.flatMap((f) => ['-f', f]),
+    ...spec.envFiles.flatMap((e) => ['--env-file', e]),
+    ...(spec.cwd === undefined ? [] : ['--project-directory', spec.cwd]),
+  ];
+}
