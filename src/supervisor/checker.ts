@@ -3,19 +3,18 @@
 // containers, warnings about the files and the host, and the orphaned healthcheck units gc would stop.
 // ok:false (stackctl exits non-zero) only on a violation or a model compose rejects: drifted and stale
 // containers are fixed by the next reconcile, so they are findings, not failures.
-import { dirname } from 'node:path';
 import type { Config, StackConfig } from '../core/config-types.js';
 import {
   composeWarnings, databaseBackendOf, hostWarnings, renderCheck, type CheckReport, type CheckWarning, type HostCheck, type Leftover, type StackCheck,
 } from '../core/check-report.js';
-import { summarizeComposeError } from '../core/compose-errors.js';
+import { describeComposeError } from '../core/compose-errors.js';
 import { parseComposeConfig } from '../core/compose-model.js';
 import { parseContainerList, selectProjectContainers } from '../core/podman-parse.js';
 import { formatInvariantReason, planPreflight, staleInspectTargets } from '../core/preflight.js';
-import { makeRedactor, parseEnvFile } from '../core/redact.js';
 import type { OrphanUnit } from '../core/timer-orphans.js';
 import { UnknownStackError } from './api.js';
 import { inspectForHealth } from './inspect-health.js';
+import { readStackInputs } from './stack-inputs.js';
 import type { ComposePort, ComposeProviderVerdict, FilesPort, PodmanPort, SystemctlPort } from './ports.js';
 
 export interface CheckerDeps {
@@ -70,26 +69,23 @@ export class Checker {
   private async stack(stack: StackConfig): Promise<StackCheck> {
     const out: StackCheck = { stack: stack.name, ok: true, violations: [], drifted: [], stale: [], warnings: [] };
     // A missing env file (secrets not decrypted yet, or a CI checkout) is checked without: compose then
-    // says whether a variable it needs is missing.
-    const envFiles: string[] = [];
-    for (const p of stack.envFiles) {
-      if (await this.deps.files.exists(p)) envFiles.push(p);
-      else out.warnings.push({ code: 'env-file-missing', message: `env file ${p} does not exist; checked without it (a reconcile would wait envWait for it, then fail)` });
+    // says whether a variable it needs is missing. Inputs, redactor and invocation as the reconciler builds them.
+    const inputs = await readStackInputs(stack, this.deps.files, {});
+    for (const p of inputs.missingEnvFiles) {
+      out.warnings.push({ code: 'env-file-missing', message: `env file ${p} does not exist; checked without it (a reconcile would wait envWait for it, then fail)` });
     }
-    const redact = await this.redactor(stack, envFiles);
-    const first = stack.compose[0];
-    const res = await this.deps.compose.config({
-      project: stack.project, composeFiles: stack.compose, envFiles, timeoutMs: CONFIG_TIMEOUT_MS, ...(first ? { cwd: dirname(first) } : {}),
-    });
+    if (inputs.failure) return { ...out, ok: false, error: inputs.failure.reason };
+    const { redact } = inputs;
+    const res = await this.deps.compose.config(inputs.spec(CONFIG_TIMEOUT_MS, { envFiles: inputs.presentEnvFiles }));
     if (!res.ok) {
-      const why = res.timedOut ? `no answer within ${CONFIG_TIMEOUT_MS / 1000}s` : redact(summarizeComposeError(res.stderr));
+      const why = res.timedOut ? `no answer within ${CONFIG_TIMEOUT_MS / 1000}s` : describeComposeError(res.stderr, redact);
       return { ...out, ok: false, error: `compose rejected ${stack.compose.join(', ')}: ${why}` };
     }
     let model;
     try {
       model = parseComposeConfig(res.stdout, stack.project);
     } catch (err) {
-      return { ...out, ok: false, error: `${stack.compose.join(', ')}: ${err instanceof Error ? err.message : String(err)}` };
+      return { ...out, ok: false, error: redact(`${stack.compose.join(', ')}: ${err instanceof Error ? err.message : String(err)}`) };
     }
 
     const texts = await Promise.all(stack.compose.map(async (path) => ({ path, text: (await this.deps.files.readText(path)) ?? '' })));
@@ -165,14 +161,5 @@ export class Checker {
       notes.push(`could not ask systemctl about ${AUTO_UPDATE_TIMER} (${scope} scope): ${err instanceof Error ? err.message : String(err)}`);
     }
     return 'unknown';
-  }
-
-  private async redactor(stack: StackConfig, envFiles: string[]): Promise<(s: string) => string> {
-    const values: string[] = [];
-    for (const p of envFiles) {
-      const text = await this.deps.files.readText(p);
-      if (text) values.push(...Object.values(parseEnvFile(text)));
-    }
-    return makeRedactor(values, { keep: [stack.name, stack.project, stack.unit] });
   }
 }

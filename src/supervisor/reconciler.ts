@@ -1,21 +1,18 @@
 // reconcile(stack) = observe → plan → act, for one stack, once, toward its persisted level (running | stopped |
 // removed). Returns its verdict as data; never sleeps to retry (the queue owns retries, by core's reason-code
 // table) and never throws for an expected failure. retire() deals with a stack that left the config.
-import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { failedServices, parseDependentContainers, summarizeComposeError } from '../core/compose-errors.js';
+import { describeComposeError, failedServices, parseDependentContainers } from '../core/compose-errors.js';
 import { expectedServices, parseComposeConfig } from '../core/compose-model.js';
-import { composeReferences } from '../core/compose-inputs.js';
 import { isUpToDate } from '../core/divergence.js';
 import type { StackConfig } from '../core/config-types.js';
 import { errorCode, errorMessage } from '../core/errors.js';
-import { fingerprintInputs } from '../core/fingerprint.js';
 import type { ComposeModel, DesiredState, ObservedContainer, ReasonCode, ReconcileResult, RemovedStackAction, ResultKind } from '../core/model.js';
 import { parseContainerList, selectProjectContainers } from '../core/podman-parse.js';
-import { makeRedactor, parseEnvFile } from '../core/redact.js';
 import type { ObservedStore } from './observed-store.js';
 import { removeDependents, removeProjectContainer } from './remove-container.js';
 import type { ComposeOutcome, ComposePort, ComposeProviderVerdict, ComposeSpec, FilesPort, PodmanPort } from './ports.js';
+import { readStackInputs, type StackInputs } from './stack-inputs.js';
 
 export interface ReconcilerDeps {
   compose: ComposePort;
@@ -158,10 +155,13 @@ export class Reconciler {
           `Create it (if a secrets unit writes it, check ${stack.name}-secrets.service), then run: stackctl up ${stack.name}`,
       };
     }
-    const redact = await this.redactorFor(stack);
-    const spec = this.spec(stack, stack.startupTimeoutMs);
+    // every file compose reads, the redactor for what an operator sees, and the compose invocation: one place
+    const inputs = await readStackInputs(stack, this.deps.files, this.deps.childEnv);
+    if (inputs.failure) return inputs.failure;
+    const { redact } = inputs;
+    const spec = inputs.spec(stack.startupTimeoutMs);
 
-    const modelOrFailure = await this.resolveModel(stack, spec, redact);
+    const modelOrFailure = await this.resolveModel(stack, spec, inputs);
     if ('reasonCode' in modelOrFailure) return modelOrFailure;
 
     // Preflight first: it may remove drifted or stale containers, which then makes `up` necessary.
@@ -200,10 +200,10 @@ export class Reconciler {
     const containers = await this.observe(stack);
     if (desired === 'stopped' && !containers.some((c) => c.state === 'running' || c.state === 'paused')) return undefined;
     if (desired === 'removed' && containers.length === 0) return undefined;
-    const redact = await this.redactorFor(stack);
+    const inputs = await readStackInputs(stack, this.deps.files, this.deps.childEnv);
+    const { redact } = inputs;
     // An env file that is gone (secrets wiped) must not keep a stack from stopping: pass only those that exist.
-    const envFiles = await this.existingEnvFiles(stack);
-    const spec = { ...this.spec(stack, stack.startupTimeoutMs), envFiles };
+    const spec = inputs.spec(stack.startupTimeoutMs, { envFiles: inputs.presentEnvFiles });
     const verb = desired === 'stopped' ? 'stop' : 'down';
     log.info({ verb, project: stack.project }, 'compose run');
     const out = desired === 'stopped' ? await this.deps.compose.stop(spec) : await this.deps.compose.down(spec);
@@ -211,7 +211,7 @@ export class Reconciler {
     if (desired === 'stopped') {
       // compose could not even read the files (e.g. a variable is gone): stop the containers directly,
       // so "stopped" still means stopped.
-      log.warn({ stderr: redact(summarizeComposeError(out.stderr)) }, 'compose stop failed; stopping containers through the API');
+      log.warn({ stderr: describeComposeError(out.stderr, redact) }, 'compose stop failed; stopping containers through the API');
       for (const c of containers) if (c.state === 'running') await this.deps.podman.stopContainer(c.id, STOP_TIMEOUT_S);
       return undefined;
     }
@@ -219,15 +219,15 @@ export class Reconciler {
     return composeFailure(stack, verb, out, redact);
   }
 
-  private async resolveModel(stack: StackConfig, spec: ComposeSpec, redact: (s: string) => string): Promise<ComposeModel | Failure> {
-    const fingerprint = fingerprintInputs(await this.readInputs(stack), this.deps.childEnv);
+  private async resolveModel(stack: StackConfig, spec: ComposeSpec, inputs: StackInputs): Promise<ComposeModel | Failure> {
+    const { fingerprint, redact } = inputs;
     const cached = this.deps.store.get(stack.name);
     if (cached.model && cached.modelFingerprint === fingerprint) return cached.model;
     const out = await this.deps.compose.config({ ...spec, timeoutMs: Math.min(spec.timeoutMs, 60_000) });
     if (!out.ok) {
       return {
         reasonCode: out.timedOut ? 'compose-timeout' : 'compose-config',
-        reason: `stack "${stack.name}": compose rejected ${stack.compose.join(', ')}: ${redact(summarizeComposeError(out.stderr))}`,
+        reason: `stack "${stack.name}": compose rejected ${stack.compose.join(', ')}: ${describeComposeError(out.stderr, redact)}`,
       };
     }
     let model: ComposeModel;
@@ -245,32 +245,6 @@ export class Reconciler {
     return model;
   }
 
-  /**
-   * Every file compose reads for this stack, with its contents: the -f files and what they include or
-   * extend (followed), their env_file:s, and the --env-files. A missing file is an input too (null).
-   */
-  private async readInputs(stack: StackConfig): Promise<{ path: string; content: string | null }[]> {
-    const seen = new Set<string>();
-    const inputs: { path: string; content: string | null }[] = [];
-    const read = async (path: string) => {
-      if (seen.has(path)) return undefined;
-      seen.add(path);
-      const content = await this.deps.files.readText(path);
-      inputs.push({ path, content });
-      return content;
-    };
-    const queue = [...stack.compose];
-    for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
-      const text = await read(path);
-      if (text === null || text === undefined) continue;
-      const refs = composeReferences(path, text);
-      queue.push(...refs.composeFiles);
-      for (const env of refs.envFiles) await read(env);
-    }
-    for (const env of stack.envFiles) await read(env);
-    return inputs;
-  }
-
   private async waitForEnvFiles(stack: StackConfig): Promise<string | undefined> {
     const deadline = this.deps.now() + stack.envWaitMs;
     for (;;) {
@@ -283,33 +257,6 @@ export class Reconciler {
   private async firstMissing(paths: string[]): Promise<string | undefined> {
     for (const p of paths) if (!(await this.deps.files.exists(p))) return p;
     return undefined;
-  }
-
-  private async existingEnvFiles(stack: StackConfig): Promise<string[]> {
-    const present = await Promise.all(stack.envFiles.map((p) => this.deps.files.exists(p)));
-    return stack.envFiles.filter((_, i) => present[i]);
-  }
-
-  /** Values from the stack's env files are scrubbed from everything an operator sees. */
-  private async redactorFor(stack: StackConfig): Promise<(s: string) => string> {
-    const values: string[] = [];
-    for (const p of stack.envFiles) {
-      const text = await this.deps.files.readText(p).catch(() => null);
-      if (text) values.push(...Object.values(parseEnvFile(text)));
-    }
-    // The stack's own names are not secrets even if an env file repeats them (DB_USER=immich).
-    return makeRedactor(values, { keep: [stack.name, stack.project, stack.unit] });
-  }
-
-  private spec(stack: StackConfig, timeoutMs: number): ComposeSpec {
-    const first = stack.compose[0];
-    return {
-      project: stack.project,
-      composeFiles: stack.compose,
-      envFiles: stack.envFiles,
-      timeoutMs,
-      ...(first ? { cwd: dirname(first) } : {}),
-    };
   }
 }
 
@@ -329,7 +276,7 @@ function composeFailure(stack: StackConfig, verb: string, out: ComposeOutcome, r
   // the image names come from the resolved model, interpolated from env files: redact all of it
   return {
     reasonCode: 'compose-failed',
-    reason: redact(`stack "${stack.name}": compose ${verb} failed (exit ${out.exitCode})${where}: ${summarizeComposeError(out.stderr)}`),
+    reason: redact(`stack "${stack.name}": compose ${verb} failed (exit ${out.exitCode})${where}: ${describeComposeError(out.stderr, redact)}`),
   };
 }
 

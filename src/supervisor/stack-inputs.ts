@@ -8,24 +8,9 @@ import type { StackConfig } from '../core/config-types.js';
 import { fingerprintInputs, type FingerprintPart } from '../core/fingerprint.js';
 import { makeRedactor, parseEnvFile } from '../core/redact.js';
 
-/** Structurally the FilesPort of ./ports.ts; declared here so this module needs nothing else from the shell. */
-export interface FilesPort {
-  exists(path: string): Promise<boolean>;
-  /** file contents, or null when the file does not exist (or cannot be read) */
-  readText(path: string): Promise<string | null>;
-}
+import type { ComposeSpec, FilesPort } from './ports.js';
 
-/** Structurally the compose adapter's ComposeSpec (minus its abort signal); the supervisor imports no adapter. */
-export interface ComposeSpec {
-  project: string;
-  /** absolute paths, in order; each becomes -f */
-  composeFiles: string[];
-  /** each becomes --env-file, in order */
-  envFiles: string[];
-  timeoutMs: number;
-  /** the project directory: compose resolves relative paths (and finds .env) from there */
-  cwd?: string;
-}
+export type { ComposeSpec, FilesPort };
 
 /** A stack whose files stackd cannot read completely: the caller fails the reconcile (or the check) with it. */
 export interface StackInputsFailure {
