@@ -319,7 +319,7 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
     const logStart = daemon.logs.length;
     const queued = await daemon.ctl('up', 'f-slow', '--no-block');
     expect(queued.code, queued.stderr).toBe(0);
-    await expectEventually(() => /"stack":"f-slow"[^\n]*"msg":"compose up"/.test(daemon.logs.slice(logStart)));
+    await expectEventually(() => /"stack":"f-slow"[^\n]*"verb":"up"[^\n]*"msg":"compose run"/.test(daemon.logs.slice(logStart)));
     expect(await daemon.stop()).toBe(0);
     // in log order: SIGTERM arrived, THEN f-slow's compose run finished with a verdict, THEN stackd stopped
     const lines = daemon.logs.slice(logStart).split('\n');
