@@ -334,7 +334,33 @@ describe('foundation: reconcile real compose stacks on rootless podman', () => {
     expect(after.map((c) => c.name.replace(/^f-slow-|-1$/g, '')).sort()).toEqual(['main', 'slowdep']);
     expect(after.every((c) => c.state === 'running')).toBe(true);
   });
+
+  it('every log line of the run above is JSON that carries each key once', () => {
+    const lines = daemon.logs.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(20);
+    for (const line of lines) {
+      // JSON.parse keeps the last of two equal keys silently: count the top-level keys by hand
+      const keys = Object.keys(JSON.parse(line) as object);
+      const written = [...line.matchAll(/[{,]"([A-Za-z_]+)":/g)].map((m) => m[1]);
+      for (const k of keys) expect(written.filter((w) => w === k).length, `${k} in ${line}`).toBeLessThanOrEqual(nestedCount(line, k));
+    }
+  });
 });
+
+/** how often a key may appear in a line: once at the top, plus once per nested object that also has it (err.stack …) */
+function nestedCount(line: string, key: string): number {
+  const parsed = JSON.parse(line) as Record<string, unknown>;
+  let n = 0;
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      if (Object.hasOwn(v, key)) n += 1;
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(parsed);
+  return n;
+}
 
 async function expectEventually(pred: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
