@@ -5,7 +5,8 @@ import path from 'node:path';
 import { InvalidOptionError } from './errors.js';
 import { buildChildEnv, runProcess } from './process-runner.js';
 import type { ProcessResult } from './process-runner.js';
-import { summarizeComposeError } from '../core/compose-errors.js';
+import { judgeComposeProvider } from '../core/compose-provider.js';
+import type { ComposeProviderVerdict, ComposeVersionRun } from '../core/compose-provider.js';
 
 export interface ComposeSpec {
   project: string;
@@ -31,14 +32,9 @@ export interface ComposeResult {
   argv: string[];
 }
 
-export interface ComposeProvider {
-  ok: boolean;
-  /** "docker-compose" | "podman-compose" | "unknown" ("" when none was found) */
-  provider: string;
-  version: string;
-  /** one line for logs: "docker-compose 2.26.1-4", or what failed and how to fix it */
-  detail: string;
-  /** what `<command> version` printed */
+/** The provider verdict (src/core/compose-provider.ts) plus what `<command> version` printed, for the log. */
+export interface ComposeProvider extends ComposeProviderVerdict {
+  /** stdout when it exited 0, else stdout and stderr */
   raw: string;
 }
 
@@ -94,24 +90,28 @@ export class ComposeRunner {
   }
 
   /**
-   * The provider check at start: what `<command> version` finds. Never throws: a missing provider (or podman)
-   * is reported as `ok: false` with a `detail` that says what happened and how to fix it.
+   * The provider check at start: which compose provider `<command> version` runs, judged by the core (ok only for
+   * docker-compose v2). Never throws: podman or a provider missing is a verdict with ok false and a detail that
+   * says what was found and how to fix it.
    */
   async version(): Promise<ComposeProvider> {
     const argv = [...this.command, 'version'];
+    const facts: Pick<ComposeVersionRun, 'argv' | 'providerEnv' | 'containersConf'> = {
+      argv, providerEnv: this.env.PODMAN_COMPOSE_PROVIDER, containersConf: this.env.CONTAINERS_CONF,
+    };
     let r: ProcessResult;
     try {
-      r = await this.run({ argv, env: this.env, timeoutMs: VERSION_TIMEOUT_MS });
+      // podman names the provider's path on stderr only when its warning logs are on: here they are, so the
+      // verdict can say which executable ran (every other compose run keeps them off)
+      r = await this.run({ argv, env: { ...this.env, PODMAN_COMPOSE_WARNING_LOGS: 'true' }, timeoutMs: VERSION_TIMEOUT_MS });
     } catch (err) {
-      return noProvider(argv, err instanceof Error ? err.message : String(err), '');
+      const spawnError = err instanceof Error ? err.message : String(err);
+      return { ...judgeComposeProvider({ ...facts, exitCode: null, stdout: '', stderr: '', spawnError }), raw: '' };
     }
-    if (r.exitCode !== 0) {
-      const why = r.timedOut ? `no answer within ${VERSION_TIMEOUT_MS} ms` : summarizeComposeError(r.stderr) || `exit ${r.exitCode ?? r.signal}`;
-      return noProvider(argv, why, r.stdout + r.stderr);
-    }
-    const raw = r.stdout.trim();
-    const found = identifyProvider(raw);
-    return { ok: true, ...found, raw, detail: found.provider === 'unknown' ? raw : `${found.provider} ${found.version}` };
+    const verdict = judgeComposeProvider({
+      ...facts, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, timeoutMs: VERSION_TIMEOUT_MS,
+    });
+    return { ...verdict, raw: (r.exitCode === 0 ? r.stdout : r.stdout + r.stderr).trim() };
   }
 
   argv(spec: ComposeSpec, verb: string[]): string[] {
@@ -148,21 +148,4 @@ export class ComposeRunner {
       argv,
     };
   }
-}
-
-// "Docker Compose version 2.26.1-4" (docker-compose v2); "podman-compose version 1.3.0" (+ podman's version)
-function identifyProvider(raw: string): { provider: string; version: string } {
-  const docker = /Docker Compose version v?(\S+)/i.exec(raw);
-  if (docker) return { provider: 'docker-compose', version: docker[1] ?? '' };
-  const podman = /podman-compose version:?\s*v?(\S+)/i.exec(raw);
-  if (podman) return { provider: 'podman-compose', version: podman[1] ?? '' };
-  return { provider: 'unknown', version: '' };
-}
-
-function noProvider(argv: string[], why: string, raw: string): ComposeProvider {
-  return {
-    ok: false, provider: '', version: '', raw,
-    detail: `\`${argv.join(' ')}\` found no working compose provider: ${why}; install docker-compose v2 (podman ` +
-      'looks in /usr/libexec/docker/cli-plugins and the PATH, or set compose_providers in containers.conf)',
-  };
 }

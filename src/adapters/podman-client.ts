@@ -28,6 +28,11 @@ export interface EventsOptions {
   signal?: AbortSignal;
   /** libpod filters, e.g. { type: ['container'] } */
   filters?: Record<string, string[]>;
+  /**
+   * Called once when podman ANSWERED (2xx status and headers), before any event: the stream is up. libpod sends the
+   * headers at once, and a quiet host may send no event for hours, so this, not the first event, says "connected".
+   */
+  onOpen?: () => void;
 }
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -137,9 +142,9 @@ export class PodmanClient implements PodmanPort {
   }
 
   /**
-   * libpod's event stream (newline-delimited JSON), one raw event per item. Ends when podman closes the stream
-   * or the signal aborts (quietly); connection loss throws PodmanUnreachableError. No body timeout: the stream
-   * may be silent for hours.
+   * libpod's event stream (newline-delimited JSON), one raw event per item. The request is made on the first
+   * next(); `onOpen` fires when podman answered it. Ends when podman closes the stream or the signal aborts
+   * (quietly); connection loss throws PodmanUnreachableError. No body timeout: the stream may be silent for hours.
    */
   async *events(opts: EventsOptions = {}): AsyncIterable<unknown> {
     const query = new URLSearchParams({ stream: 'true' });
@@ -155,6 +160,8 @@ export class PodmanClient implements PodmanPort {
     const decoder = new StringDecoder('utf8');
     let pending = '';
     try {
+      // inside the try: whatever the callback does, the finally below frees the connection
+      opts.onOpen?.();
       for await (const chunk of answer.body as AsyncIterable<Buffer>) {
         pending += decoder.write(chunk);
         let nl: number;

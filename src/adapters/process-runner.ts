@@ -146,7 +146,10 @@ export function buildChildEnv(
 }
 
 // LANG/LC_ALL: passed so tools print the way the owner's shell does; the parsed outputs are locale-free.
-const ALLOWED = new Set(['PATH', 'HOME', 'XDG_RUNTIME_DIR', 'LANG', 'LC_ALL']);
+// CONTAINERS_CONF(_OVERRIDE): which containers.conf podman reads, and so which compose provider `podman compose`
+// runs (compose_providers); PODMAN_COMPOSE_PROVIDER, which overrides it, passes with the PODMAN_ prefix. Without
+// them stackd's compose would pick a provider other than the one its own provider check judged.
+const ALLOWED = new Set(['PATH', 'HOME', 'XDG_RUNTIME_DIR', 'LANG', 'LC_ALL', 'CONTAINERS_CONF', 'CONTAINERS_CONF_OVERRIDE']);
 
 /** Keeps the last `max` bytes of a stream: compose prints its errors at the end. */
 class TailBuffer {

@@ -1,19 +1,29 @@
 // Follows podman's libpod event stream and keeps observed state live: a container event of a compose
 // project re-lists that project (debounced). Events update what stackd reports; they never trigger a
 // compose run (repair by events would turn a dead dependency into a delete-recreate loop).
+//
+// "Connected" means podman ANSWERED the events request (the source's onOpen), not that a request was sent:
+// stackd_podman_up must not flap to 1 while podman is down. For the same reason the reconnect delay goes back
+// to its base only after an answer; attempts that get none wait 500 ms, 1 s, 2 s … up to reconnectMaxMs.
 import type { Logger } from 'pino';
 import { COMPOSE_PROJECT_LABELS } from '../core/podman-parse.js';
 
 export interface EventSource {
-  events(opts: { signal: AbortSignal }): AsyncIterable<unknown>;
+  /** `onOpen` is called once the source answered (the stream is up), before its first event */
+  events(opts: { signal: AbortSignal; onOpen: () => void }): AsyncIterable<unknown>;
 }
 
 export interface EventWatcherOptions {
   source: EventSource;
   refreshProject: (project: string) => Promise<void>;
   logger: Logger;
+  /** events of one project within this window become one refresh. Default 300 ms. */
   debounceMs?: number;
+  /** the first reconnect delay; it doubles per attempt without an answer. Default 500 ms. */
+  reconnectBaseMs?: number;
+  /** the longest reconnect delay. Default 30 s. */
   reconnectMaxMs?: number;
+  /** true when the stream answered, false when it was lost or could not be opened; changes only */
   onConnection?: (up: boolean) => void;
 }
 
@@ -31,50 +41,100 @@ export function projectOfEvent(ev: unknown): string | undefined {
 
 export class EventWatcher {
   private readonly abort = new AbortController();
+  /** debounced refreshes not yet started, by project */
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly inflight = new Set<Promise<void>>();
   private loop?: Promise<void>;
+  private connected?: boolean;
 
   constructor(private readonly opts: EventWatcherOptions) {}
 
+  /** Starts following events. Once only: a second call, or one after stop(), does nothing. */
   start(): void {
-    this.loop = this.run();
+    if (this.loop || this.abort.signal.aborted) return;
+    this.loop = this.run().catch((err: unknown) => this.opts.logger.error({ err }, 'podman event watcher failed; events no longer followed'));
   }
 
+  /**
+   * Stops following events: closes the stream, cancels the reconnect wait and the refreshes not yet started,
+   * and resolves when the loop and any refresh already running have finished (nothing of it runs afterwards).
+   */
   async stop(): Promise<void> {
     this.abort.abort();
     for (const t of this.pending.values()) clearTimeout(t);
-    await this.loop?.catch(() => undefined);
+    this.pending.clear();
+    await this.loop;
+    await Promise.allSettled([...this.inflight]);
   }
 
   private async run(): Promise<void> {
-    let delay = 500;
-    while (!this.abort.signal.aborted) {
+    const signal = this.abort.signal;
+    const base = this.opts.reconnectBaseMs ?? 500;
+    const max = this.opts.reconnectMaxMs ?? 30_000;
+    let delay = base;
+    while (!signal.aborted) {
+      let opened = false;
+      let error: unknown;
       try {
-        const stream = this.opts.source.events({ signal: this.abort.signal });
-        this.opts.onConnection?.(true);
-        delay = 500;
-        for await (const ev of stream) {
+        const onOpen = () => {
+          if (signal.aborted) return;
+          opened = true;
+          delay = base;
+          this.setConnected(true);
+        };
+        for await (const ev of this.opts.source.events({ signal, onOpen })) {
           const project = projectOfEvent(ev);
           if (project) this.schedule(project);
         }
       } catch (err) {
-        if (this.abort.signal.aborted) return;
-        this.opts.onConnection?.(false);
-        this.opts.logger.warn({ err, retryInMs: delay }, 'podman event stream broke; reconnecting');
+        error = err;
       }
-      if (this.abort.signal.aborted) return;
-      await new Promise((r) => setTimeout(r, delay).unref());
-      delay = Math.min(delay * 2, this.opts.reconnectMaxMs ?? 30_000);
+      if (signal.aborted) return;
+      this.setConnected(false);
+      const msg = !opened ? 'podman event stream could not be opened; retrying'
+        : error === undefined ? 'podman closed the event stream; reconnecting' : 'podman event stream broke; reconnecting';
+      this.opts.logger.warn({ err: error, retryInMs: delay }, msg);
+      if (!(await sleep(delay, signal))) return;
+      delay = Math.min(delay * 2, max);
     }
   }
 
+  private setConnected(up: boolean): void {
+    if (this.connected === up) return;
+    this.connected = up;
+    this.opts.onConnection?.(up);
+  }
+
   private schedule(project: string): void {
-    if (this.pending.has(project)) return;
+    if (this.pending.has(project) || this.abort.signal.aborted) return;
     const t = setTimeout(() => {
       this.pending.delete(project);
-      this.opts.refreshProject(project).catch((err: unknown) => this.opts.logger.warn({ err, project }, 'refresh after event failed'));
+      const p: Promise<void> = this.opts.refreshProject(project)
+        .catch((err: unknown) => this.opts.logger.warn({ err, project }, 'refresh after event failed'))
+        .finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
     }, this.opts.debounceMs ?? 300);
     t.unref();
     this.pending.set(project, t);
   }
+}
+
+/** Resolves true after ms, or false as soon as the signal aborts (stop() must not wait out a 30 s backoff). */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    t.unref();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -50,6 +50,10 @@ if [ "$(podman_major)" != 5 ] || ! have docker-compose || ! have runc || ! have 
   # python3 and the rest of the machine on bookworm).
   trixie_pkgs=(podman docker-compose runc passt uidmap fuse-overlayfs catatonit nftables netavark aardvark-dns)
 fi
+# podman-compose is NOT stackd's provider (it hangs and makes pods); it is here so the system tests can point
+# PODMAN_COMPOSE_PROVIDER at it and prove stackd refuses it. From trixie like podman (bookworm's 1.0.3 predates
+# podman 5); without recommends it pulls only python3-dotenv. docker-compose stays podman's default (checked below).
+have podman-compose || trixie_pkgs+=(podman-compose)
 for p in docker-registry busybox-static apache2-utils jq curl; do have "$p" || need_pkgs+=("$p"); done
 if [ ${#need_pkgs[@]} -gt 0 ] || [ -n "${trixie_pkgs:-}" ]; then
   apt-get update -qq
@@ -180,5 +184,12 @@ if ! "${as_lab[@]}" podman image exists localhost/busybox:lab; then
 fi
 if ! curl -fsS http://127.0.0.1:5000/v2/lab/busybox/tags/list 2>/dev/null | grep -q '"lab"'; then
   "${as_lab[@]}" podman push -q localhost/busybox:lab docker://localhost:5000/lab/busybox:lab >/dev/null
+fi
+# podman's own search finds docker-compose (its cli-plugins dir) before podman-compose (the PATH): make sure
+# installing podman-compose above did not change which provider `podman compose` runs by default.
+if ! "${as_lab[@]}" env -u PODMAN_COMPOSE_PROVIDER podman compose version 2>/dev/null | grep -q '^Docker Compose version'; then
+  echo "podman compose does not run docker-compose by default for $LAB_USER; got: $("${as_lab[@]}" podman compose version 2>&1 | head -3)" >&2
+  echo "expected \"Docker Compose version 2.x\"; check compose_providers in $LAB_HOME/.config/containers/containers.conf and PODMAN_COMPOSE_PROVIDER" >&2
+  exit 1
 fi
 log "lab ready: user $LAB_USER (uid $LAB_UID), podman socket $RUNDIR/podman/podman.sock, registry 127.0.0.1:5000"

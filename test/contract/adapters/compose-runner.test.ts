@@ -29,6 +29,11 @@ case "$mode" in
   no-provider) cat "$(dirname "$0")/../stderr" >&2; exit 125 ;;
   hang) sleep 30 & sleep 30 ;;
 esac
+# podman's banner: on stderr, naming the provider it runs, unless PODMAN_COMPOSE_WARNING_LOGS=false
+[ "$PODMAN_COMPOSE_WARNING_LOGS" = false ] || printf '\\033[4m>>>> Executing external compose provider "%s". Please see podman-compose(1) for how to disable this message. <<<<\\n\\n\\033[0m' "\${PODMAN_COMPOSE_PROVIDER:-/usr/libexec/docker/cli-plugins/docker-compose}" >&2
+case "$mode" in
+  podman-compose) cat "$(dirname "$0")/../stdout"; exit 0 ;;
+esac
 case "$*" in
   *version*) echo "Docker Compose version 2.26.1-4" ;;
   *config*) echo '{"name":"immich","services":{}}' ;;
@@ -36,9 +41,10 @@ esac
 exit 0
 `;
 
-async function mode(m: string, stderrFixture?: string): Promise<void> {
+async function mode(m: string, stderrFixture?: string, stdoutFixture?: string): Promise<void> {
   await writeFile(join(dir, 'mode'), m);
   if (stderrFixture) await writeFile(join(dir, 'stderr'), await readFile(new URL(stderrFixture, FIXTURES)));
+  if (stdoutFixture) await writeFile(join(dir, 'stdout'), await readFile(new URL(stdoutFixture, FIXTURES)));
 }
 
 async function recorded(): Promise<{ argv: string[]; env: Record<string, string>; cwd: string }> {
@@ -163,26 +169,51 @@ describe('verdicts', () => {
 });
 
 describe('version (provider check)', () => {
-  it('reports docker-compose and its version', async () => {
+  it('reports docker-compose v2, its version and the path podman ran (warning logs on for this call only)', async () => {
     await mode('ok');
     expect(await runner().version()).toEqual({
-      ok: true, provider: 'docker-compose', version: '2.26.1-4', detail: 'docker-compose 2.26.1-4', raw: 'Docker Compose version 2.26.1-4',
+      ok: true, provider: 'docker-compose', version: '2.26.1-4',
+      detail: 'docker-compose 2.26.1-4 (/usr/libexec/docker/cli-plugins/docker-compose)', raw: 'Docker Compose version 2.26.1-4',
     });
-    expect((await recorded()).argv).toEqual(['compose', 'version']);
+    const rec = await recorded();
+    expect(rec.argv).toEqual(['compose', 'version']);
+    expect(rec.env.PODMAN_COMPOSE_WARNING_LOGS).toBe('true');
+    // the compose runs themselves keep podman quiet
+    await runner().up(spec());
+    expect((await recorded()).env.PODMAN_COMPOSE_WARNING_LOGS).toBe('false');
   });
 
-  it('no provider: ok=false with podman’s reason and what to install', async () => {
+  it('podman-compose via PODMAN_COMPOSE_PROVIDER in stackd’s environment: refused, naming it and the fix', async () => {
+    await mode('podman-compose', undefined, 'compose-version.podman-compose.stdout.txt');
+    const v = await runner({ PODMAN_COMPOSE_PROVIDER: '/usr/bin/podman-compose' }).version();
+    expect(v).toMatchObject({ ok: false, provider: 'podman-compose', version: '1.3.0', raw: 'podman version 5.4.2\npodman-compose version 1.3.0' });
+    expect(v.detail).toContain('ran podman-compose 1.3.0 (/usr/bin/podman-compose)');
+    expect(v.detail).toContain('compose_providers = ["/usr/libexec/docker/cli-plugins/docker-compose"] in the [engine] section of ~/.config/containers/containers.conf');
+    expect(v.detail).toContain('PODMAN_COMPOSE_PROVIDER=/usr/bin/podman-compose');
+    // the variable (and CONTAINERS_CONF) reach podman: the check judges the provider compose runs will get
+    expect((await recorded()).env.PODMAN_COMPOSE_PROVIDER).toBe('/usr/bin/podman-compose');
+  });
+
+  it('CONTAINERS_CONF reaches podman, and the fix names that file', async () => {
+    await mode('podman-compose', undefined, 'compose-version.podman-compose.stdout.txt');
+    const v = await runner({ CONTAINERS_CONF: '/etc/stackd/containers.conf' }).version();
+    expect((await recorded()).env.CONTAINERS_CONF).toBe('/etc/stackd/containers.conf');
+    expect(v.detail).toContain('[engine] section of /etc/stackd/containers.conf');
+  });
+
+  it('no provider: ok=false, provider none, with podman’s reason and the fix', async () => {
     await mode('no-provider', 'compose-version.no-provider.stderr.txt');
     const v = await runner().version();
-    expect(v.ok).toBe(false);
+    expect(v).toMatchObject({ ok: false, provider: 'none', version: '' });
     expect(v.detail).toContain('looking up compose provider failed');
-    expect(v.detail).toContain('install docker-compose v2');
+    expect(v.detail).toContain('compose_providers = ["/usr/libexec/docker/cli-plugins/docker-compose"]');
+    expect(v.raw).toContain('looking up compose provider failed');
   });
 
-  it('podman itself missing: ok=false naming the command', async () => {
+  it('podman itself missing: ok=false, provider none, naming the command', async () => {
     const r = new ComposeRunner({ command: ['stackd-no-such-podman', 'compose'], podmanSocket: SOCKET, parentEnv: { PATH: bin } });
     const v = await r.version();
-    expect(v.ok).toBe(false);
+    expect(v).toMatchObject({ ok: false, provider: 'none', raw: '' });
     expect(v.detail).toContain('stackd-no-such-podman');
   });
 });

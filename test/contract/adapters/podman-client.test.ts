@@ -256,6 +256,40 @@ describe('events', () => {
     expect(new URL(seen[0]?.url ?? '', 'http://x').searchParams.get('filters')).toBe(JSON.stringify({ type: ['container'] }));
   });
 
+  it('onOpen fires when podman answered (status and headers), before any event, once', async () => {
+    // libpod sends the headers of /events at once and then may stay silent for hours
+    routes.set('GET /events', (_q, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.flushHeaders(); });
+    const ac = new AbortController();
+    let opened = 0;
+    let answered!: () => void;
+    const answer = new Promise<void>((r) => { answered = r; });
+    const got: unknown[] = [];
+    const done = (async () => {
+      for await (const ev of client.events({ signal: ac.signal, onOpen: () => { opened++; answered(); } })) got.push(ev);
+    })();
+    await answer;
+    expect(opened).toBe(1);
+    expect(got).toEqual([]);
+    ac.abort();
+    await done;
+    expect(opened).toBe(1);
+  });
+
+  it('onOpen never fires without an answer: missing socket, an error status, no headers in time', async () => {
+    const missing = new PodmanClient({ socketPath: join(dir, 'nope.sock'), requestTimeoutMs: 300 });
+    let opened = 0;
+    const drain = async (c: PodmanClient) => { for await (const _ of c.events({ onOpen: () => { opened++; } })) { /* none */ } };
+    await expect(drain(missing)).rejects.toBeInstanceOf(PodmanUnreachableError);
+    await missing.close();
+
+    routes.set('GET /events', (_q, res) => libpodError(res, 500, 'database is locked', 'events: database is locked'));
+    await expect(drain(client)).rejects.toBeInstanceOf(PodmanApiError);
+
+    routes.set('GET /events', () => { /* never answers */ });
+    await expect(drain(client)).rejects.toBeInstanceOf(PodmanTimeoutError);
+    expect(opened).toBe(0);
+  });
+
   it('a dropped connection mid-stream is PodmanUnreachableError', async () => {
     routes.set('GET /events', (req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

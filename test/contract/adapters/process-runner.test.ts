@@ -125,6 +125,18 @@ describe('buildChildEnv', () => {
     });
   });
 
+  it('passes what picks the compose provider: PODMAN_COMPOSE_PROVIDER and which containers.conf podman reads', () => {
+    const env = buildChildEnv({
+      ...parent, PODMAN_COMPOSE_PROVIDER: '/usr/bin/podman-compose',
+      CONTAINERS_CONF: '/etc/stackd/containers.conf', CONTAINERS_CONF_OVERRIDE: '/etc/stackd/override.conf',
+    });
+    expect(env).toMatchObject({
+      PODMAN_COMPOSE_PROVIDER: '/usr/bin/podman-compose',
+      CONTAINERS_CONF: '/etc/stackd/containers.conf',
+      CONTAINERS_CONF_OVERRIDE: '/etc/stackd/override.conf',
+    });
+  });
+
   it('without a podman socket sets no hosts at all (the parent ones are never passed)', () => {
     const env = buildChildEnv(parent);
     expect(env.DOCKER_HOST).toBeUndefined();
