@@ -19,7 +19,6 @@ import { EventWatcher } from './supervisor/event-watcher.js';
 import { startAll, stopAll, type Lifecycle } from './supervisor/lifecycle.js';
 import { Metrics } from './supervisor/metrics.js';
 import { buildPipeline } from './supervisor/pipeline.js';
-import type { ComposeProviderVerdict } from './supervisor/ports.js';
 
 const USAGE = `usage: stackd [--config PATH]
 
@@ -69,7 +68,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   // --- adapters ---
   const podman = new PodmanClient({ socketPath: config.podman.socket });
   const childEnv = buildChildEnv(env, { podmanSocket: config.podman.socket });
-  const compose = new ComposeRunner({ command: config.podman.composeCommand, podmanSocket: config.podman.socket, parentEnv: env, run: runProcess });
+  // built once: compose runs with it and the reconciler's fingerprint covers it
+  const compose = new ComposeRunner({ command: config.podman.composeCommand, podmanSocket: config.podman.socket, parentEnv: env, env: childEnv, run: runProcess });
   const files = {
     exists: (p: string) => access(p).then(() => true, () => false),
     readText: (p: string) => readFile(p, 'utf8').catch(() => null),
@@ -89,7 +89,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const { supervisor, housekeeping, providerGate } = buildPipeline({
     config, podman, compose, files, stateStore, childEnv, logger,
     systemctl: new Systemctl({ parentEnv: env }),
-    probeComposeProvider: () => probeProvider(compose),
+    probeComposeProvider: () => compose.version(),
     onResult: (stack, r) => metrics.recordReconcile(stack, r),
     onViolation: (stack, kind) => metrics.preflightViolations.inc({ stack, kind }),
     onTimersRemoved: (n) => metrics.timersRemoved.inc(n),
@@ -125,7 +125,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   // --- long-lived parts, started in dependency order and stopped in reverse ---
   const events = new EventWatcher({
     source: podman, logger, refreshProject: (p) => supervisor.refreshProject(p),
-    onConnection: (up) => { podmanUp = up; },
+    onConnection: (up) => {
+      const reconnected = up && !podmanUp;
+      podmanUp = up;
+      // events were lost while the stream was down (podman restarted): look at every stack again
+      if (reconnected) void supervisor.resyncNow();
+    },
   });
   let stopWatching: (() => void) | undefined;
   const parts: Lifecycle[] = [
@@ -139,7 +144,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     },
   ];
   await startAll(parts, logger);
-  podmanUp = (await supervisor.readiness()).podman.reachable;
 
   async function reload(): Promise<void> {
     const next = await loadConfig(configPath, ctx);
@@ -171,20 +175,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
-}
-
-/** `podman compose version` → the provider verdict: only docker-compose v2 is accepted. */
-async function probeProvider(compose: ComposeRunner): Promise<ComposeProviderVerdict> {
-  const found = await compose.version();
-  const ok = found.ok && found.provider === 'docker-compose' && /^2\./.test(found.version);
-  return {
-    ok,
-    provider: found.provider || 'none',
-    version: found.version,
-    detail: ok ? found.detail : `\`podman compose\` runs ${found.provider || 'no provider'}${found.version ? ` ${found.version}` : ''}, not docker-compose v2 ` +
-      `(${found.detail}); point podman at docker-compose: compose_providers = ["/usr/libexec/docker/cli-plugins/docker-compose"] in the ` +
-      '[engine] section of ~/.config/containers/containers.conf (or unset PODMAN_COMPOSE_PROVIDER), then restart stackd',
-  };
 }
 
 function warnOnRestartOnlyKeys(logger: Logger, before: Config, after: Config): void {

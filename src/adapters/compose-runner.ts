@@ -7,18 +7,9 @@ import { buildChildEnv, runProcess } from './process-runner.js';
 import type { ProcessResult } from './process-runner.js';
 import { judgeComposeProvider } from '../core/compose-provider.js';
 import type { ComposeProviderVerdict, ComposeVersionRun } from '../core/compose-provider.js';
+import type { ComposePort, ComposeSpec } from '../supervisor/ports.js';
 
-export interface ComposeSpec {
-  project: string;
-  /** absolute paths, in order; each becomes -f */
-  composeFiles: string[];
-  /** each becomes --env-file, in order */
-  envFiles: string[];
-  timeoutMs: number;
-  /** default: the directory of the first compose file (compose resolves relative paths from there) */
-  cwd?: string;
-  signal?: AbortSignal;
-}
+export type { ComposeSpec };
 
 export interface ComposeResult {
   ok: boolean;
@@ -48,12 +39,17 @@ export interface ComposeRunnerOptions {
   podmanSocket: string | null;
   /** stackd's environment; only the allow-list reaches compose */
   parentEnv: Record<string, string | undefined>;
+  /**
+   * The child environment, already built (buildChildEnv): stackd builds it once and hands the same object to
+   * the reconciler's fingerprint, so what compose sees and what the fingerprint covers cannot differ.
+   */
+  env?: Readonly<Record<string, string>>;
   run?: typeof runProcess;
 }
 
 const VERSION_TIMEOUT_MS = 30_000;
 
-export class ComposeRunner {
+export class ComposeRunner implements ComposePort {
   private readonly command: string[];
   private readonly env: Record<string, string>;
   private readonly run: typeof runProcess;
@@ -67,7 +63,7 @@ export class ComposeRunner {
       throw new InvalidOptionError('podmanSocket', 'an absolute path (or null for none)', opts.podmanSocket);
     }
     this.command = [...command];
-    this.env = buildChildEnv(opts.parentEnv, opts.podmanSocket === null ? {} : { podmanSocket: opts.podmanSocket });
+    this.env = opts.env ? { ...opts.env } : buildChildEnv(opts.parentEnv, opts.podmanSocket === null ? {} : { podmanSocket: opts.podmanSocket });
     this.run = opts.run ?? runProcess;
   }
 

@@ -25,6 +25,11 @@ export interface ComposeProviderVerdict {
   version: string;
   /** one line: "docker-compose 2.26.1-4 (/path)", or what was found, what stackd expects and how to fix it */
   detail: string;
+  /**
+   * podman's own socket did not answer, so the provider was never asked: not a provider verdict at all (the
+   * reconcile fails as podman-unreachable and retries; the provider is asked again next time)
+   */
+  podmanUnreachable?: boolean;
 }
 
 /** What running `<command> version` gave, plus the environment facts that decide which provider podman picks. */
@@ -79,8 +84,11 @@ export function judgeComposeProvider(run: ComposeVersionRun): ComposeProviderVer
     const said = errorLines(stderr) || `exit ${run.exitCode ?? 'by a signal'}`;
     if (PODMAN_UNREACHABLE.test(stderr)) {
       // podman's wrapper pings its socket before it runs any provider: the provider is not the problem (yet)
-      return bad('unknown', '', `${cmd} could not ask its compose provider because podman's API socket did not ` +
-        `answer: ${said}. Start it (systemctl --user enable --now podman.socket), then restart stackd`);
+      return {
+        ...bad('unknown', '', `${cmd} could not ask its compose provider because podman's API socket did not ` +
+          `answer: ${said}. Start it (systemctl --user enable --now podman.socket)`),
+        podmanUnreachable: true,
+      };
     }
     if (LOOKUP_FAILED.test(stderr) || PROVIDER_NOT_RUN.test(stderr)) {
       return bad('none', '', `${cmd} found no compose provider it could run: ${said}. ${fix}`);

@@ -38,13 +38,7 @@ export interface ComposePort {
 }
 
 /** Which compose provider `podman compose` runs; only docker-compose v2 is accepted (ok). */
-export interface ComposeProviderVerdict {
-  ok: boolean;
-  provider: string;
-  version: string;
-  /** one line: "docker-compose 2.26.1", or what was found and how to point podman at docker-compose */
-  detail: string;
-}
+export type { ComposeProviderVerdict } from '../core/compose-provider.js';
 
 // --- podman ---------------------------------------------------------------------------------------------
 

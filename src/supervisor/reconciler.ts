@@ -58,7 +58,10 @@ export class Reconciler {
     try {
       const provider = await this.deps.composeProvider();
       if (!provider.ok) {
-        outcome = { reasonCode: 'compose-provider', reason: `stack "${stack.name}": not touched: ${provider.detail}` };
+        outcome = {
+          reasonCode: provider.podmanUnreachable ? 'podman-unreachable' : 'compose-provider',
+          reason: `stack "${stack.name}": not touched: ${provider.detail}`,
+        };
       } else if (desired === 'running') {
         outcome = await this.bringUp(stack, log);
       } else {

@@ -242,6 +242,12 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     }
   }
 
+  /** Observe every stack now and reconcile those that drifted (after podman came back: events were lost). */
+  async resyncNow(): Promise<void> {
+    if (this.stopping || !this.loadedFlag) return;
+    await this.resync();
+  }
+
   /** Re-list one project's containers (after a podman event). */
   async refreshProject(project: string): Promise<void> {
     const s = this.config.stacks.find((x) => x.project === project);

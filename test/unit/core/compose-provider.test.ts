@@ -182,7 +182,15 @@ describe('judgeComposeProvider on captured `podman compose version` runs', () =>
   it('every bad verdict says how to fix it', () => {
     for (const c of cases) {
       const v = judgeComposeProvider(c.run);
-      if (!v.ok) expect(v.detail, c.name).toMatch(/restart stackd$/);
+      // podman's socket not answering is not a provider verdict: stackd asks again by itself, no restart needed
+      if (!v.ok) expect(v.detail, c.name).toMatch(v.podmanUnreachable ? /podman\.socket\)$/ : /restart stackd$/);
+    }
+  });
+
+  it('only the podman-unreachable answer is marked as such (the reconcile retries it as podman-unreachable)', () => {
+    for (const c of cases) {
+      const v = judgeComposeProvider(c.run);
+      expect(v.podmanUnreachable === true, c.name).toBe(/unable to connect to Podman socket|Cannot connect to Podman/.test(c.run.stderr));
     }
   });
 });
