@@ -200,6 +200,9 @@ export class Reconciler {
   }
 
   private async bringDown(stack: StackConfig, desired: 'stopped' | 'removed', log: Logger): Promise<Failure | undefined> {
+    // the last `up` no longer describes the stack: the next `up` must run, not be skipped as unchanged (a
+    // service without restart policy or healthcheck counts as a one-shot, fine with any container at all)
+    this.deps.store.update(stack.name, { upFingerprint: undefined });
     const containers = await this.observe(stack);
     if (desired === 'stopped' && !containers.some((c) => c.state === 'running' || c.state === 'paused')) return undefined;
     if (desired === 'removed' && containers.length === 0) return undefined;
@@ -215,7 +218,7 @@ export class Reconciler {
       // compose could not even read the files (e.g. a variable is gone): stop the containers directly,
       // so "stopped" still means stopped.
       log.warn({ stderr: describeComposeError(out.stderr, redact) }, 'compose stop failed; stopping containers through the API');
-      for (const c of containers) if (c.state === 'running') await this.deps.podman.stopContainer(c.id, STOP_TIMEOUT_S);
+      for (const c of containers) if (c.state === 'running' || c.state === 'paused') await this.deps.podman.stopContainer(c.id, STOP_TIMEOUT_S);
       return undefined;
     }
     // `down` stays the goal: the queue retries it as `down` (the level is persisted), never as a stop

@@ -175,9 +175,10 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     const stack = this.stackConfig(name);
     if (!stack) throw new UnknownStackError(name, this.config.stacks.map((s) => s.name));
     if (this.stopping) throw new ShuttingDownError();
-    // a repeat of a request whose run has not started yet joins it: same level, same verdict
+    // A repeat of a request whose run has not started yet joins it: same action, same level, same verdict.
+    // A stack's actions share one job slot, so the newest open job of this kind is the last thing asked.
     const joined = this.jobs.joinable(action, name, ['queued']);
-    if (joined && this.state.get(name)?.desired === desiredFor(action)) return joined;
+    if (joined) return joined;
 
     const job = this.jobs.create(action, name);
     try {

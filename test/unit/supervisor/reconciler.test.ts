@@ -408,10 +408,9 @@ describe('Reconciler: stop and down', () => {
     expect(Object.values(t.w.podman.states('demo'))).toEqual(['exited', 'exited', 'exited', 'exited']);
   });
 
-  // BUG (src/supervisor/reconciler.ts:215, bringDown's fallback): `if (c.state === 'running')` skips paused
-  // containers, although line 201 counts a paused container as not stopped (and retire's stop stops paused ones).
-  // A paused container stays paused, the verdict is ok, and every later reconcile runs the failing compose stop again.
-  it.fails('stopped: compose stop fails → a paused container is stopped through the API too', async () => {
+  // Found by this test (it failed before the fix): the fallback stopped only `running` containers, although a paused
+  // one counts as not stopped, so it stayed paused and every later reconcile ran the failing compose stop again.
+  it('stopped: compose stop fails → a paused container is stopped through the API too', async () => {
     const t = setup();
     const paused = t.w.podman.add({ project: 'demo', service: 'web', state: 'paused' });
     t.w.compose.script('stop', fail('error while interpolating services.web.image: required variable TAG is missing a value', 15));

@@ -128,12 +128,10 @@ describe('up after stop', () => {
     expect(Object.values(w.podman.states('app')).every((s) => s === 'running')).toBe(true);
   });
 
-  // BUG (src/supervisor/reconciler.ts:173 with src/core/divergence.ts:41): a service with neither `restart:` nor a
-  // healthcheck is a "one-shot", and isUpToDate counts a one-shot as fine once it has ANY container. bringDown never
-  // clears upFingerprint, so after `stop` the inputs still equal those of the last up and `up` is skipped as
-  // `unchanged` ("every service is running") while the container stays exited; status even says converged/healthy.
-  // Expected: up after stop runs compose up (e.g. clear upFingerprint whenever bringDown stops or removes anything).
-  it.fails('a stack whose services have no restart policy and no healthcheck: up after stop starts it again', async () => {
+  // Found by this test (it failed before the fix): a service with neither `restart:` nor a healthcheck is a
+  // "one-shot", fine once it has ANY container; bringDown kept upFingerprint, so `up` after `stop` was skipped as
+  // `unchanged` while the container stayed exited. bringDown now clears upFingerprint.
+  it('a stack whose services have no restart policy and no healthcheck: up after stop starts it again', async () => {
     const { w, sup } = setup(['app']);
     w.compose.models.set('app', JSON.stringify({ name: 'app', services: { web: { image: 'docker.io/library/nginx:1.27' } } }));
     await sup.load();
@@ -248,11 +246,9 @@ describe('joining', () => {
     expect(w.compose.count('up', 'app')).toBe(1);
   });
 
-  // BUG (src/supervisor/supervisor.ts, request(): `if (joined && this.state.get(name)?.desired === desiredFor(action))`):
-  // the join compares with this.state, which changes only once the first request's save has finished. Requests
-  // that arrive while that save is pending (all 100 here, since they come in the same tick) each create their own
-  // job: 100 job ids for one level change. The save (1) and the compose run (1) are right; only joining fails.
-  it.fails('100 identical up requests at once, for a stopped stack queued behind another: one job, one save, one compose run', async () => {
+  // Found by this test (it failed before the fix): the join compared with the saved level, which changes only once
+  // the first request's save finished, so requests arriving meanwhile each made a job (100 ids for one change).
+  it('100 identical up requests at once, for a stopped stack queued behind another: one job, one save, one compose run', async () => {
     const { w, sup, gate, savesBefore } = await queuedBehindWeb('stopped');
     const jobs = await Promise.all(Array.from({ length: 100 }, () => sup.request('app', 'up')));
     expect(w.stateStore.saves.length - savesBefore).toBe(1);
