@@ -27,10 +27,22 @@ log "node $(node --version) at $(command -v node)"
 
 # --- Debian packages ---------------------------------------------------------------------------------
 export DEBIAN_FRONTEND=noninteractive
-if [ ! -f /etc/apt/sources.list.d/trixie.sources ]; then
-  cat >/etc/apt/sources.list.d/trixie.sources <<'SRC'
+# The mirror is the machine's own: the first URIs: line of its Debian source (never a host written here).
+debian_mirror() {
+  local src
+  for src in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
+    [ -f "$src" ] && [ "$src" != /etc/apt/sources.list.d/trixie.sources ] || continue
+    awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$src" | grep . && return 0
+  done
+  # a one-line sources.list (deb URI suite components)
+  awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null | grep .
+}
+mirror=$(debian_mirror) || { echo "[provision] cannot find this machine's Debian mirror in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list" >&2; exit 1; }
+if [ ! -f /etc/apt/sources.list.d/trixie.sources ] || ! grep -qxF "URIs: $mirror" /etc/apt/sources.list.d/trixie.sources; then
+  log "adding the trixie suite from this machine's mirror ($mirror)"
+  cat >/etc/apt/sources.list.d/trixie.sources <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $mirror
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
