@@ -157,7 +157,13 @@ describe('retry with backoff', () => {
     expect(q.phase('app').phase).toBe('idle');
   });
 
-  it('an explicit request during backoff runs now; a resync poke does not', async () => {
+  it.each([
+    { source: 'request', how: 'trigger', runsNow: true },
+    { source: 'config', how: 'poke', runsNow: true }, // the new config may be the fix the failure waits for
+    { source: 'start', how: 'poke', runsNow: true },
+    { source: 'resync', how: 'poke', runsNow: false },
+    { source: 'event', how: 'poke', runsNow: false },
+  ] as const)('a $source ($how) during backoff runs now: $runsNow', async ({ source, how, runsNow }) => {
     const { calls, run } = controlledRuns();
     const { timers, setTimer } = manualTimers();
     const q = makeQueue(run, { setTimer });
@@ -165,15 +171,13 @@ describe('retry with backoff', () => {
     await tick();
     calls[0]!.settle(failed('f'));
     await tick();
-    q.poke('app', 'resync');
+    expect(q.phase('app').phase).toBe('backoff');
+    if (how === 'trigger') void q.trigger('app', source);
+    else q.poke('app', source);
     await tick();
-    expect(calls).toHaveLength(1);
-    const v = q.trigger('app', 'request');
-    await tick();
-    expect(timers[0]!.cancelled).toBe(true);
-    expect(calls).toHaveLength(2);
-    calls[1]!.settle(ok('now'));
-    expect((await v).reason).toBe('now');
+    expect(timers[0]!.cancelled).toBe(runsNow);
+    expect(calls).toHaveLength(runsNow ? 2 : 1);
+    if (runsNow) expect(calls[1]!.ctx.sources).toEqual([source]);
   });
 
   it('turns a thrown error into a failed internal result for every waiter', async () => {
@@ -236,24 +240,6 @@ describe('jitter', () => {
 });
 
 describe('config pokes and shutdown', () => {
-  it('a config poke during backoff runs now (the new config may be the fix); an event poke does not', async () => {
-    const { calls, run } = controlledRuns();
-    const { timers, setTimer } = manualTimers();
-    const q = makeQueue(run, { setTimer });
-    void q.trigger('app', 'request');
-    await tick();
-    calls[0]!.settle(failed('f'));
-    await tick();
-    q.poke('app', 'event');
-    await tick();
-    expect(calls).toHaveLength(1);
-    q.poke('app', 'config');
-    await tick();
-    expect(timers[0]!.cancelled).toBe(true);
-    expect(calls).toHaveLength(2);
-    expect(calls[1]!.ctx.sources).toEqual(['config']);
-  });
-
   it('after close() no follow-up run starts and pokes are ignored', async () => {
     const { calls, run } = controlledRuns();
     const { timers, setTimer } = manualTimers();
