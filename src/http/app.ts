@@ -2,7 +2,7 @@
 // On the unix socket (writable) it serves reads and writes; on the optional TCP listener the write routes do not
 // exist at all, so a request for one gets a 404 saying where writes are accepted.
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
@@ -12,7 +12,7 @@ import {
   ErrorBodySchema, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema,
   ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
 } from './schemas.js';
-import type { ErrorBody, ErrorCode } from './schemas.js';
+import { errorBody, sendError } from './errors.js';
 
 export interface MetricsText {
   contentType: string;
@@ -29,10 +29,6 @@ export interface AppOptions {
 
 const errors = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema };
 const STACK_ACTIONS: readonly StackAction[] = ['up', 'stop', 'down'];
-
-export function errorBody(code: ErrorCode, message: string): ErrorBody {
-  return { error: { code, message } };
-}
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   const { supervisor, writable } = opts;
@@ -110,44 +106,4 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     }
   }
   return app;
-}
-
-function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (err instanceof UnknownStackError) return reply.code(404).send(errorBody('unknown-stack', err.message));
-  const e = toHttpError(err);
-  if (e.validation) return reply.code(400).send(errorBody('bad-request', validationMessage(e, req)));
-  const status = e.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    return reply.code(status).send(errorBody(status === 404 ? 'not-found' : 'bad-request', e.message));
-  }
-  req.log.error({ err, method: req.method, url: req.url }, 'request failed');
-  return reply.code(500).send(errorBody('internal', `internal error in stackd (request ${req.id}); the details are in the stackd log`));
-}
-
-interface HttpErrorLike {
-  message: string;
-  statusCode?: number;
-  validation?: { instancePath?: string; keyword?: string; params?: Record<string, unknown> }[];
-  validationContext?: string;
-}
-
-function toHttpError(err: unknown): HttpErrorLike {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const { statusCode, validation, validationContext } = err as Error & Partial<HttpErrorLike>;
-  return { message: err.message, statusCode: typeof statusCode === 'number' ? statusCode : undefined, validation, validationContext };
-}
-
-/** Says what was expected and what arrived, instead of the validator's schema-speak where it can. */
-function validationMessage(e: HttpErrorLike, req: FastifyRequest): string {
-  const where = e.validationContext ?? 'request';
-  const items = e.validation ?? [];
-  const nameField = items.map((v) => v.instancePath).find((p) => p === '/name' || p === '/stack');
-  if (nameField && (where === 'params' || where === 'body')) {
-    const source: unknown = where === 'params' ? req.params : req.body;
-    const value = source && typeof source === 'object' ? (source as Record<string, unknown>)[nameField.slice(1)] : undefined;
-    return `invalid stack name ${JSON.stringify(value)}: expected 1 to 63 characters from a-z, 0-9, "_" and "-", starting with a letter or digit`;
-  }
-  const extra = items.find((v) => v.keyword === 'additionalProperties')?.params?.additionalProperties;
-  if (Array.isArray(extra)) return `${where} has unexpected field(s): ${extra.map((f) => JSON.stringify(f)).join(', ')}`;
-  return e.message;
 }
