@@ -10,6 +10,11 @@ import { checkDuration } from '../core/duration.js';
 import { offlineCheck } from './offline-check.js';
 import type { Job, StackAction } from '../supervisor/api.js';
 
+/**
+ * The exit codes scripts and systemd see. `unreachable` means "stackd is not there to do it": nothing answers on
+ * the socket, or stackd answered 503 shutting-down (it is stopping and takes no new work). Both have the same
+ * remedy, wait for stackd to (re)start and ask again, so they share a code; the message says which it was.
+ */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, unknownStack: 4 } as const;
 
 export interface Output {
@@ -53,7 +58,8 @@ Options:
   --json          print the raw JSON answer
   -h, --help      this text
 
-Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 stackd unreachable, 4 unknown stack
+Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 stackd unreachable or shutting down,
+            4 unknown stack
 `;
 
 class UsageError extends Error {}
@@ -254,6 +260,7 @@ function reportError(io: CliIo, err: unknown): number {
   if (err instanceof ApiError) {
     io.stderr.write(`stackctl: ${err.message}\n`);
     if (err.apiCode === 'unknown-stack') return EXIT.unknownStack;
+    if (err.apiCode === 'shutting-down') return EXIT.unreachable;
     if (err.apiCode === 'bad-request') return EXIT.usage;
     return EXIT.failed;
   }

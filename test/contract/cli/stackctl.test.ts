@@ -38,6 +38,7 @@ beforeEach(() => {
     makeStack('broken', { state: 'failed', health: 'down', containers: [] }),
   ];
   supervisor.onRequest = () => undefined;
+  supervisor.shuttingDown = false;
   supervisor.maxWaitMs = Infinity;
   supervisor.waitCalls = 0;
   supervisor.requests.length = 0;
@@ -158,6 +159,12 @@ describe('up / stop / down', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'up', stack: 'immich', status: 'done', result: ok });
   });
 
+  it.each(['up', 'stop', 'down'])('%s while stackd shuts down prints its message and exits 3 (not there to do it)', async (action) => {
+    supervisor.shuttingDown = true;
+    const r = await run([action, 'immich']);
+    expect(r).toEqual({ code: 3, stdout: '', stderr: 'stackctl: stackd is shutting down and accepts no new work; retry once it has restarted\n' });
+  });
+
   it('an unknown stack exits 4', async () => {
     const r = await run(['up', 'nextcloud']);
     expect(r.code).toBe(4);
@@ -264,6 +271,6 @@ describe('usage', () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: stackctl/);
-    expect(r.stdout).toContain('Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 stackd unreachable, 4 unknown stack');
+    expect(r.stdout).toContain('Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 stackd unreachable or shutting down,\n            4 unknown stack');
   });
 });

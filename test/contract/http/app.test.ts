@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/http/app.js';
+import { ShuttingDownError } from '../../../src/supervisor/api.js';
 import type { AppOptions } from '../../../src/http/app.js';
 import { FakeSupervisor, makeStack } from './fake-supervisor.js';
 
@@ -117,6 +118,17 @@ describe('write routes (unix socket)', () => {
     const bad = await app.inject({ method: 'POST', url: '/v1/stacks/NOPE/up' });
     expect(bad.statusCode).toBe(400);
     expect(supervisor.requests).toEqual([]);
+  });
+
+  it.each(['up', 'stop', 'down'] as const)('POST /v1/stacks/:name/%s while stackd shuts down is 503 shutting-down, not a 500', async (action) => {
+    const { app, supervisor, log } = setup();
+    supervisor.shuttingDown = true;
+    const res = await app.inject({ method: 'POST', url: `/v1/stacks/immich/${action}` });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ error: { code: 'shutting-down', message: new ShuttingDownError().message } });
+    expect(supervisor.requests).toEqual([]);
+    // an expected refusal, not a bug: no error-level "request failed" line
+    expect(log.lines.join('')).not.toContain('request failed');
   });
 
   it.each(['check', 'gc'] as const)('POST /v1/%s takes no body, or {stack}', async (kind) => {
