@@ -12,6 +12,7 @@ import {
   ErrorBodySchema, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema,
   ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
 } from './schemas.js';
+import { refuseWhileClosing } from './closing.js';
 import { errorBody, sendError } from './errors.js';
 
 export interface MetricsText {
@@ -33,11 +34,17 @@ const STACK_ACTIONS: readonly StackAction[] = ['up', 'stop', 'down'];
 export function buildApp(opts: AppOptions): FastifyInstance {
   const { supervisor, writable } = opts;
   // No per-request log lines: stackctl long-polls jobs, and the log is for decisions (writes are logged below).
-  const app = Fastify({ loggerInstance: opts.logger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // its 503 body is not the API's error shape; refuseWhileClosing answers instead
+    return503OnClosing: false,
+  });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler((err: unknown, req, reply) => sendError(err, req, reply));
+  refuseWhileClosing(app);
   app.setNotFoundHandler((req, reply) => {
     const isWrite = req.method !== 'GET' && req.method !== 'HEAD';
     const hint = !writable && isWrite ? ': this listener is read-only; writes are accepted only on the unix socket' : '';
