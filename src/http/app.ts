@@ -1,6 +1,7 @@
 // The HTTP shell: builds the fastify app (no listen; see listen.ts). Everything it knows comes in as arguments.
 // On the unix socket (writable) it serves reads and writes; on the optional TCP listener the write routes do not
-// exist at all, so a request for one gets a 404 saying where writes are accepted.
+// exist at all, so a request for one gets a 404 saying where writes are accepted, and the listener's limits
+// (timeouts, a connection cap, no bodies) come from read-only.ts.
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
@@ -10,10 +11,12 @@ import { UnknownStackError } from '../supervisor/api.js';
 import type { StackAction, SupervisorApi } from '../supervisor/api.js';
 import {
   ErrorBodySchema, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema,
-  ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
+  MAX_WAIT_MS, ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
 } from './schemas.js';
 import { refuseWhileClosing } from './closing.js';
 import { errorBody, sendError } from './errors.js';
+import { READ_ONLY_LIMITS, applyReadOnlyLimits, readOnlyMaxWaitMs, readOnlyServerOptions } from './read-only.js';
+import type { ReadOnlyLimits } from './read-only.js';
 
 export interface MetricsText {
   contentType: string;
@@ -26,6 +29,8 @@ export interface AppOptions {
   /** true on the unix socket; false on the read-only TCP listener */
   writable: boolean;
   metrics?: () => Promise<MetricsText>;
+  /** the read-only app's timeouts and caps (tests make them small); READ_ONLY_LIMITS by default */
+  readOnlyLimits?: Partial<ReadOnlyLimits>;
 }
 
 const errors = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema };
@@ -33,8 +38,11 @@ const STACK_ACTIONS: readonly StackAction[] = ['up', 'stop', 'down'];
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   const { supervisor, writable } = opts;
+  const limits: ReadOnlyLimits = { ...READ_ONLY_LIMITS, ...opts.readOnlyLimits };
+  const maxWaitMs = writable ? MAX_WAIT_MS : readOnlyMaxWaitMs(limits);
   // No per-request log lines: stackctl long-polls jobs, and the log is for decisions (writes are logged below).
   const app = Fastify({
+    ...(writable ? {} : readOnlyServerOptions(limits)),
     loggerInstance: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
     // its 503 body is not the API's error shape; refuseWhileClosing answers instead
@@ -45,6 +53,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.setErrorHandler((err: unknown, req, reply) => sendError(err, req, reply));
   refuseWhileClosing(app);
+  if (!writable) applyReadOnlyLimits(app, limits);
   app.setNotFoundHandler((req, reply) => {
     const isWrite = req.method !== 'GET' && req.method !== 'HEAD';
     const hint = !writable && isWrite ? ': this listener is read-only; writes are accepted only on the unix socket' : '';
@@ -77,7 +86,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   r.get('/v1/jobs/:id', {
     schema: { params: JobParamsSchema, querystring: JobQuerySchema, response: { 200: JobEnvelopeSchema, ...errors } },
   }, async (req, reply) => {
-    const wait = req.query.wait ?? 0;
+    const wait = Math.min(req.query.wait ?? 0, maxWaitMs);
     const job = wait > 0 ? await supervisor.waitJob(req.params.id, wait) : supervisor.getJob(req.params.id);
     if (!job) return reply.code(404).send(errorBody('unknown-job', `no job with id "${req.params.id}" (jobs are kept in memory; stackd may have restarted)`));
     return { job };

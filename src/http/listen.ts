@@ -91,7 +91,10 @@ export async function listenFd(app: FastifyInstance, fd: number): Promise<void> 
   });
 }
 
-/** The optional read-only TCP listener (build its app with `writable: false`). Returns the bound address. */
+/**
+ * The optional read-only TCP listener. Build its app with `writable: false`: that app carries the listener's
+ * timeouts, connection cap and refusal of bodies (read-only.ts). Returns the bound address.
+ */
 export async function listenTcp(app: FastifyInstance, host: string, port: number): Promise<string> {
   return app.listen({ host, port });
 }
