@@ -14,9 +14,10 @@ import {
   MAX_WAIT_MS, ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
 } from './schemas.js';
 import { refuseWhileClosing } from './closing.js';
-import { errorBody, sendError } from './errors.js';
+import { BadRequestError, errorBody, sendError, sendFrameworkError, writeClientError } from './errors.js';
 import { READ_ONLY_LIMITS, applyReadOnlyLimits, readOnlyMaxWaitMs, readOnlyServerOptions } from './read-only.js';
 import type { ReadOnlyLimits } from './read-only.js';
+import { parseWaitParam, waitParamMessage } from './wait-param.js';
 
 export interface MetricsText {
   contentType: string;
@@ -47,6 +48,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // its 503 body is not the API's error shape; refuseWhileClosing answers instead
     return503OnClosing: false,
+    // the router's and Node's own refusals, in the API's error shape too (stackctl reads no other)
+    frameworkErrors: (err, req, reply) => { sendFrameworkError(err, req, reply); },
+    clientErrorHandler: (err, socket) => { writeClientError(err, socket, app.server, app.log); },
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -86,7 +90,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   r.get('/v1/jobs/:id', {
     schema: { params: JobParamsSchema, querystring: JobQuerySchema, response: { 200: JobEnvelopeSchema, ...errors } },
   }, async (req, reply) => {
-    const wait = Math.min(req.query.wait ?? 0, maxWaitMs);
+    const requested = parseWaitParam(req.query.wait);
+    if (requested === undefined) throw new BadRequestError(waitParamMessage(req.query.wait));
+    const wait = Math.min(requested, maxWaitMs);
     const job = wait > 0 ? await supervisor.waitJob(req.params.id, wait) : supervisor.getJob(req.params.id);
     if (!job) return reply.code(404).send(errorBody('unknown-job', `no job with id "${req.params.id}" (jobs are kept in memory; stackd may have restarted)`));
     return { job };

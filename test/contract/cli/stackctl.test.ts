@@ -111,6 +111,12 @@ describe('status', () => {
     expect(r).toEqual({ code: 4, stdout: '', stderr: 'stackctl: no stack named "nextcloud" in the config; known stacks: immich, broken\n' });
   });
 
+  it('a name too long for the URL exits 2 with the daemon\'s message, not "bad response"', async () => {
+    const r = await run(['status', 'a'.repeat(200)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^stackctl: URL too long: a path segment of ".+" is longer than 100 characters; stack names have at most 63\n$/);
+  });
+
   it('an invalid stack name exits 2 with the daemon\'s message', async () => {
     const r = await run(['status', 'Not_OK']);
     expect(r.code).toBe(2);
