@@ -8,6 +8,7 @@ import { ApiError, DaemonUnreachableError, StackdClient } from './client.js';
 import { renderJobOutput, renderStackDetail, renderStatusTable, renderVerdict } from './render.js';
 import { checkDuration } from '../core/duration.js';
 import { offlineCheck } from './offline-check.js';
+import { stripControls } from './terminal-text.js';
 import type { Job, StackAction } from '../supervisor/api.js';
 
 /**
@@ -258,13 +259,14 @@ function reportError(io: CliIo, err: unknown): number {
     return EXIT.unreachable;
   }
   if (err instanceof ApiError) {
-    io.stderr.write(`stackctl: ${err.message}\n`);
+    // the client cleaned it already; messages are printed as the renderer prints, without terminal controls
+    io.stderr.write(`stackctl: ${stripControls(err.message)}\n`);
     if (err.apiCode === 'unknown-stack') return EXIT.unknownStack;
     if (err.apiCode === 'shutting-down') return EXIT.unreachable;
     if (err.apiCode === 'bad-request') return EXIT.usage;
     return EXIT.failed;
   }
-  io.stderr.write(`stackctl: ${err instanceof Error ? err.message : String(err)}\n`);
+  io.stderr.write(`stackctl: ${stripControls(err instanceof Error ? err.message : String(err))}\n`);
   return EXIT.failed;
 }
 

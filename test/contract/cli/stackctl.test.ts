@@ -213,6 +213,45 @@ describe('up --healthy', () => {
   });
 });
 
+describe('text from stackd cannot drive the terminal', () => {
+  // decoded from JSON's \u001b / \u0007 / \u009b escapes: nothing in stackd's raw bytes looks like a control
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  const OSC52 = '\u001b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\u0007';
+
+  beforeEach(() => {
+    supervisor.stacks[1] = makeStack('broken', {
+      state: 'failed', health: 'down',
+      lastResult: { ...ok, result: 'failed', reasonCode: 'compose-failed', reason: `pull denied${OSC52} for \u009b31mweb\u001b[0m` },
+      containers: [{ id: 'c1', name: `broken-web-1${OSC52}`, service: 'web\u009b2J', state: 'exited', health: 'none' }],
+    });
+  });
+
+  it.each([[['status']], [['status', 'broken']], [['status', '--json']], [['status', 'broken', '--json']]])('%j', async (args) => {
+    const r = await run(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(CONTROL);
+    expect(r.stdout).not.toMatch(/\\u00(?:1b|07|9b)/i); // nor as JSON escapes in --json
+    expect(r.stdout).toContain('pull denied for web');
+  });
+
+  it('in a job\'s error and verdict', async () => {
+    finishWith(() => ({ status: 'failed', error: `compose crashed${OSC52}\u009b6n` }));
+    const r = await run(['up', 'immich']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'stackctl: up immich: failed: compose crashed\n' });
+  });
+
+  it('in an error message', async () => {
+    supervisor.request = () => { throw Object.assign(new Error(`immich is busy${OSC52}; try again`), { statusCode: 409 }); };
+    try {
+      const r = await run(['up', 'immich']);
+      expect(r).toEqual({ code: 2, stdout: '', stderr: 'stackctl: immich is busy; try again\n' });
+    } finally {
+      Reflect.deleteProperty(supervisor, 'request');
+    }
+  });
+});
+
 describe('check and gc', () => {
   it('check prints the job\'s lines', async () => {
     finishWith(() => ({ output: { lines: ['immich: ok', 'broken: PODMAN_SYSTEMD_UNIT missing on broken-app-1'] } }));

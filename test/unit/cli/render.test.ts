@@ -164,3 +164,35 @@ describe('renderVerdict', () => {
     [{ ...base, kind: 'gc', stack: undefined, status: 'done' }, 'gc: done'],
   ])('%j → %s', (job, text) => expect(renderVerdict(job)).toBe(text));
 });
+
+describe('text from stackd cannot drive the terminal (the renderer strips controls itself, too)', () => {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  const OSC52 = '\u001b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\u0007';
+  const planted = stack('immich', {
+    state: 'failed', health: 'degraded',
+    lastResult: result('2026-02-12T21:07:00.000Z', { result: 'failed', reasonCode: 'compose-failed', reason: `pull denied${OSC52} \u001b[2Kfor web\nsecond\u009b31m line` }),
+    containers: [{ id: '1', name: 'immich-web\u001b]0;title\u0007-1', service: 'web\u009b2J', state: 'running', health: 'healthy' }],
+  });
+
+  it('status table', () => {
+    const text = renderStatusTable([planted], { nowMs: NOW, columns: 200 });
+    expect(text).not.toMatch(CONTROL);
+    expect(text).toContain('compose-failed: pull denied for web second line');
+  });
+
+  it('status detail keeps the reason\'s lines, and cleans the container rows', () => {
+    const text = renderStackDetail(planted, NOW);
+    expect(text).not.toMatch(CONTROL);
+    expect(text).toContain('  reason:      compose-failed: pull denied for web\n               second line\n');
+    expect(text).toContain('    immich-web-1  web      running  healthy\n');
+  });
+
+  it('verdicts and job output', () => {
+    const job: Job = { id: 'j1', kind: 'up', stack: 'immich', status: 'failed', createdAt: 'x', error: `shutting down${OSC52}\u009b6n` };
+    expect(renderVerdict(job)).toBe('up immich: failed: shutting down');
+    expect(renderVerdict({ ...job, status: 'done', error: undefined, result: planted.lastResult })).not.toMatch(CONTROL);
+    expect(renderJobOutput({ lines: [`ok${OSC52}`, 'b\u009d8;;x\u009c'] })).toBe('ok\nb\n');
+    expect(renderJobOutput({ removed: [`t\u009b2J${OSC52}`] })).not.toMatch(CONTROL);
+  });
+});
