@@ -49,9 +49,32 @@ export function containerCount(stack: StackStatus): string {
   return `${up}/${stack.containers.length}`;
 }
 
-/** State plus the queue phase when the stack is not idle: "converged", "failed (backoff)". */
+type RemovedFromConfig = NonNullable<StackStatus['removedFromConfig']>;
+
+/** What removedStacks does (done) or is doing (not done yet) with the containers of a stack that left the config. */
+function containersFate({ action, done }: RemovedFromConfig): string {
+  if (action === 'keep') return 'containers kept';
+  if (action === 'stop') return done ? 'containers stopped' : 'stopping containers';
+  return done ? 'containers removed' : 'removing containers';
+}
+
+/**
+ * State, then what removedStacks did if the stack left the config, then the queue phase when not idle:
+ * "converged", "failed (backoff)", "removed (left config; containers stopped)".
+ */
 export function formatState(stack: StackStatus): string {
-  return stack.phase === 'idle' ? stack.state : `${stack.state} (${stack.phase})`;
+  const notes: string[] = [];
+  if (stack.removedFromConfig) notes.push(`left config; ${containersFate(stack.removedFromConfig)}`);
+  if (stack.phase !== 'idle') notes.push(stack.phase);
+  return notes.length ? `${stack.state} (${notes.join('; ')})` : stack.state;
+}
+
+/** The detail's `config:` line for a stack that left the config. */
+function removedFromConfigLine(r: RemovedFromConfig): string {
+  const what = r.action === 'keep' ? 'are left as they are'
+    : r.action === 'stop' ? (r.done ? 'were stopped' : 'are being stopped')
+      : (r.done ? 'were removed' : 'are being removed');
+  return `not in the config any more; removedStacks: ${r.action}, so its containers ${what}`;
 }
 
 export function reasonText(last: ReconcileResult | undefined): string {
@@ -97,6 +120,7 @@ export function renderStackDetail(given: StackStatus, nowMs: number): string {
     `  unit:        ${s.unit}`,
     `  desired:     ${s.desired}`,
   ];
+  if (s.removedFromConfig) lines.push(`  config:      ${removedFromConfigLine(s.removedFromConfig)}`);
   if (s.retryAt) lines.push(`  retry at:    ${s.retryAt}`);
   if (last) {
     lines.push(`  last:        ${formatLast(last, nowMs)} (took ${formatDuration(last.durationMs)}, finished ${last.finishedAt})`);

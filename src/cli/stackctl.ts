@@ -47,7 +47,7 @@ Commands:
                                      desired running; waits for the verdict of the reconcile
                                      (--healthy: then until the stack is healthy, default 5m)
   stop NAME                          desired stopped; compose stop
-  down NAME                          desired stopped; containers removed, volumes kept
+  down NAME                          desired removed; compose down (containers removed, volumes kept)
   check [NAME]                       preflight only, changes nothing
   check --offline [--config PATH] [NAME]
                                      the compose files only, without stackd or podman (for CI):

@@ -106,6 +106,19 @@ describe('status', () => {
     expect(JSON.parse(r.stdout)).toEqual(supervisor.stacks[1]);
   });
 
+  it('shows a stack that left the config with what happened to its containers; --json stays raw', async () => {
+    const old = makeStack('old', { desired: 'removed', state: 'removed', health: 'down', containers: [], lastResult: undefined, removedFromConfig: { action: 'stop', done: true } });
+    supervisor.stacks.push(old);
+    const table = await run(['status']);
+    expect(table.stdout.split('\n')[3]).toBe('old     removed (left config; containers stopped)  down     0/0         -');
+    const detail = await run(['status', 'old']);
+    expect(detail.stdout).toContain('old: removed (left config; containers stopped), health down\n');
+    expect(detail.stdout).toContain('  config:      not in the config any more; removedStacks: stop, so its containers were stopped\n');
+    const json = await run(['status', 'old', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual(old);
+    expect(JSON.parse((await run(['status', '--json'])).stdout)).toEqual({ stacks: supervisor.stacks });
+  });
+
   it('an unknown stack exits 4 and lists the known ones', async () => {
     const r = await run(['status', 'nextcloud']);
     expect(r).toEqual({ code: 4, stdout: '', stderr: 'stackctl: no stack named "nextcloud" in the config; known stacks: immich, broken\n' });
