@@ -32,6 +32,8 @@ export class FakeSupervisor implements SupervisorApi {
   /** caps every long-poll, like a daemon that answers early; lets tests see the client poll again */
   maxWaitMs = Infinity;
   waitCalls = 0;
+  /** the wait (ms) each long-poll asked for */
+  readonly waitRequests: number[] = [];
   /** like a stackd that got SIGTERM: stack actions are refused with ShuttingDownError */
   shuttingDown = false;
   /** called after a job is created; may finish it right away */
@@ -66,6 +68,7 @@ export class FakeSupervisor implements SupervisorApi {
 
   waitJob(id: string, requestedMs: number): Promise<Job | undefined> {
     this.waitCalls++;
+    this.waitRequests.push(requestedMs);
     const timeoutMs = Math.min(requestedMs, this.maxWaitMs);
     const job = this.jobs.get(id);
     if (!job || job.status === 'done' || job.status === 'failed') return Promise.resolve(job);
