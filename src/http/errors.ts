@@ -33,7 +33,7 @@ const ANSWERS: Readonly<Record<string, { status: number; code: ErrorCode }>> = {
 
 /** The app's error handler: known errors keep their status and message; anything else is a logged 500. */
 export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const answer = err instanceof StackdError ? ANSWERS[err.code] : undefined;
+  const answer = err instanceof StackdError ? own(ANSWERS, err.code) : undefined;
   if (answer) {
     if (answer.code === 'shutting-down') {
       req.log.info({ method: req.method, url: req.url }, 'request refused: stackd is shutting down');
@@ -46,11 +46,16 @@ export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply
   if (e.validation) return reply.code(400).send(errorBody('bad-request', validationMessage(e, req)));
   const status = e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const message = (e.code && fastifyMessages[e.code]?.(req)) ?? e.message;
+    const message = (e.code === undefined ? undefined : own(fastifyMessages, e.code)?.(req)) ?? e.message;
     return reply.code(status).send(errorBody(status === 404 ? 'not-found' : 'bad-request', message));
   }
   req.log.error({ err, method: req.method, url: req.url }, 'request failed');
   return reply.code(500).send(errorBody('internal', `internal error in stackd (request ${req.id}); the details are in the stackd log`));
+}
+
+/** A table entry by an error's code; only the table's own keys ("constructor" is not an error code). */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /** Our words for fastify's 4xx errors whose own message says less than it could (by fastify's error code). */

@@ -288,6 +288,14 @@ describe('error handler', () => {
     expect(line?.err?.message).toContain('EIO');
   });
 
+  it('passes the message through for any error code, even one named like an Object method', async () => {
+    const { app, supervisor } = setup();
+    supervisor.request = () => { throw Object.assign(new Error('immich is busy'), { statusCode: 409, code: 'constructor' }); };
+    const res = await app.inject({ method: 'POST', url: '/v1/stacks/immich/up' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({ error: { code: 'bad-request', message: 'immich is busy' } });
+  });
+
   it('passes the message of a 4xx error through', async () => {
     const { app, supervisor } = setup();
     supervisor.request = () => { throw Object.assign(new Error('immich is being removed; try again later'), { statusCode: 409 }); };
