@@ -1,11 +1,12 @@
 // stackctl's side of the HTTP API: requests over the daemon's unix socket, answers checked against the same
-// schemas the daemon serializes with.
+// schemas the daemon serializes with, and cleaned of terminal controls once decoded (terminal-text.ts).
 import { Client } from 'undici';
 import { Value } from 'typebox/value';
 import type { TSchema, Static } from 'typebox';
 import { ErrorBodySchema, JobEnvelopeSchema, StackListSchema, StackStatusSchema } from '../http/schemas.js';
 import type { StackStatus } from '../core/model.js';
 import type { Job, StackAction } from '../supervisor/api.js';
+import { stripControls, stripControlsDeep } from './terminal-text.js';
 
 /** Nothing accepts connections on the socket (no daemon, stale file, wrong path, no permission). */
 export class DaemonUnreachableError extends Error {
@@ -75,9 +76,10 @@ export class StackdClient {
     const text = await res.body.text();
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      // after decoding, not before: JSON's "\u001b" becomes an escape only here
+      json = stripControlsDeep(JSON.parse(text));
     } catch {
-      throw new ApiError(res.statusCode, 'bad-response', `stackd answered ${method} ${path} with HTTP ${res.statusCode} and no JSON: ${text.slice(0, 200)}`);
+      throw new ApiError(res.statusCode, 'bad-response', `stackd answered ${method} ${path} with HTTP ${res.statusCode} and no JSON: ${stripControls(text.slice(0, 200))}`);
     }
     if (res.statusCode >= 400) {
       if (Value.Check(ErrorBodySchema, json)) throw new ApiError(res.statusCode, json.error.code, json.error.message);

@@ -1,6 +1,8 @@
-// Pure text rendering for stackctl. No I/O: the clock and terminal width come in.
+// Pure text rendering for stackctl. No I/O: the clock and terminal width come in. Every render function cleans
+// what it is given of terminal controls first (the client did already; this does not rely on it).
 import type { ReconcileResult, StackStatus } from '../core/model.js';
 import type { Job } from '../supervisor/api.js';
+import { stripControlsDeep } from './terminal-text.js';
 
 /** REASON is cut to this many characters when the terminal width is unknown (piped output). */
 export const DEFAULT_REASON_WIDTH = 60;
@@ -47,9 +49,32 @@ export function containerCount(stack: StackStatus): string {
   return `${up}/${stack.containers.length}`;
 }
 
-/** State plus the queue phase when the stack is not idle: "converged", "failed (backoff)". */
+type RemovedFromConfig = NonNullable<StackStatus['removedFromConfig']>;
+
+/** What removedStacks does (done) or is doing (not done yet) with the containers of a stack that left the config. */
+function containersFate({ action, done }: RemovedFromConfig): string {
+  if (action === 'keep') return 'containers kept';
+  if (action === 'stop') return done ? 'containers stopped' : 'stopping containers';
+  return done ? 'containers removed' : 'removing containers';
+}
+
+/**
+ * State, then what removedStacks did if the stack left the config, then the queue phase when not idle:
+ * "converged", "failed (backoff)", "removed (left config; containers stopped)".
+ */
 export function formatState(stack: StackStatus): string {
-  return stack.phase === 'idle' ? stack.state : `${stack.state} (${stack.phase})`;
+  const notes: string[] = [];
+  if (stack.removedFromConfig) notes.push(`left config; ${containersFate(stack.removedFromConfig)}`);
+  if (stack.phase !== 'idle') notes.push(stack.phase);
+  return notes.length ? `${stack.state} (${notes.join('; ')})` : stack.state;
+}
+
+/** The detail's `config:` line for a stack that left the config. */
+function removedFromConfigLine(r: RemovedFromConfig): string {
+  const what = r.action === 'keep' ? 'are left as they are'
+    : r.action === 'stop' ? (r.done ? 'were stopped' : 'are being stopped')
+      : (r.done ? 'were removed' : 'are being removed');
+  return `not in the config any more; removedStacks: ${r.action}, so its containers ${what}`;
 }
 
 export function reasonText(last: ReconcileResult | undefined): string {
@@ -58,8 +83,9 @@ export function reasonText(last: ReconcileResult | undefined): string {
   return last.reason ?? last.reasonCode ?? '';
 }
 
-/** Left-aligned columns, two spaces apart; the last column is not padded. */
-export function formatColumns(rows: string[][]): string[] {
+/** Left-aligned columns, two spaces apart; the last column is not padded. A cell is one line. */
+export function formatColumns(input: string[][]): string[] {
+  const rows = input.map((row) => row.map((cell) => cell.replace(/[\n\t]+/g, ' ')));
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
@@ -72,7 +98,8 @@ export interface TableOptions {
 }
 
 /** `stackctl status`: STACK STATE HEALTH CONTAINERS LAST REASON. */
-export function renderStatusTable(stacks: StackStatus[], opts: TableOptions): string {
+export function renderStatusTable(given: StackStatus[], opts: TableOptions): string {
+  const stacks = stripControlsDeep(given);
   if (stacks.length === 0) return 'no stacks configured\n';
   const head = ['STACK', 'STATE', 'HEALTH', 'CONTAINERS', 'LAST'];
   const rows = stacks.map((s) => [s.name, formatState(s), s.health, containerCount(s), formatLast(s.lastResult, opts.nowMs)]);
@@ -84,7 +111,8 @@ export function renderStatusTable(stacks: StackStatus[], opts: TableOptions): st
 }
 
 /** `stackctl status NAME`: the stack, its last result in full, and each container. */
-export function renderStackDetail(s: StackStatus, nowMs: number): string {
+export function renderStackDetail(given: StackStatus, nowMs: number): string {
+  const s = stripControlsDeep(given);
   const last = s.lastResult;
   const lines = [
     `${s.name}: ${formatState(s)}, health ${s.health}`,
@@ -92,6 +120,7 @@ export function renderStackDetail(s: StackStatus, nowMs: number): string {
     `  unit:        ${s.unit}`,
     `  desired:     ${s.desired}`,
   ];
+  if (s.removedFromConfig) lines.push(`  config:      ${removedFromConfigLine(s.removedFromConfig)}`);
   if (s.retryAt) lines.push(`  retry at:    ${s.retryAt}`);
   if (last) {
     lines.push(`  last:        ${formatLast(last, nowMs)} (took ${formatDuration(last.durationMs)}, finished ${last.finishedAt})`);
@@ -109,7 +138,8 @@ export function renderStackDetail(s: StackStatus, nowMs: number): string {
 }
 
 /** The output of a check/gc job: its `lines` when it has them, else indented JSON. */
-export function renderJobOutput(output: unknown): string {
+export function renderJobOutput(given: unknown): string {
+  const output = stripControlsDeep(given);
   if (output === undefined) return '';
   if (isLines(output)) return output.lines.length ? `${output.lines.join('\n')}\n` : '';
   return `${JSON.stringify(output, null, 2)}\n`;
@@ -128,7 +158,8 @@ function isLines(value: unknown): value is { lines: string[] } {
 }
 
 /** One line about a finished stack action: "up immich: ok in 4.2s", "stop immich: failed: compose-failed: …". */
-export function renderVerdict(job: Job): string {
+export function renderVerdict(given: Job): string {
+  const job = stripControlsDeep(given);
   const what = job.stack ? `${job.kind} ${job.stack}` : job.kind;
   if (job.status === 'failed' && !job.result) return `${what}: failed: ${job.error ?? outputSummary(job.output) ?? 'no reason given'}`;
   const r = job.result;

@@ -5,18 +5,18 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiError, DaemonUnreachableError, StackdClient } from './client.js';
-import { renderJobOutput, renderStackDetail, renderStatusTable, renderVerdict } from './render.js';
-import { checkDuration } from '../core/duration.js';
+import { UsageError, printJson } from './context.js';
+import type { Ctx, Output } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { follow, succeeded } from './follow.js';
 import { offlineCheck } from './offline-check.js';
-import type { Job, StackAction } from '../supervisor/api.js';
+import { renderJobOutput, renderStackDetail, renderStatusTable, renderVerdict } from './render.js';
+import { stackAction } from './stack-action.js';
+import type { ActionOptions } from './stack-action.js';
+import { stripControls } from './terminal-text.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, unknownStack: 4 } as const;
-
-export interface Output {
-  write(chunk: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
-}
+export { EXIT };
+export type { Output };
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -27,21 +27,15 @@ export interface CliIo {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** How long one long-poll for a job may wait on the daemon; the CLI polls again until the job is finished. */
-export const JOB_POLL_MS = 30_000;
-/** How often `up --healthy` looks at the stack's health. */
-export const HEALTH_POLL_MS = 2_000;
-const DEFAULT_HEALTHY_TIMEOUT = '5m';
-
 const USAGE = `Usage: stackctl [--socket PATH] [--json] COMMAND
 
 Commands:
   status [NAME]                      all stacks as a table, or one stack with its containers
   up NAME [--no-block] [--healthy] [--timeout DUR]
                                      desired running; waits for the verdict of the reconcile
-                                     (--healthy: then until the stack is healthy, default 5m)
-  stop NAME                          desired stopped; compose stop
-  down NAME                          desired stopped; containers removed, volumes kept
+                                     (--healthy: then until the stack is healthy)
+  stop NAME [--timeout DUR]          desired stopped; compose stop
+  down NAME [--timeout DUR]          desired removed; compose down (containers removed, volumes kept)
   check [NAME]                       preflight only, changes nothing
   check --offline [--config PATH] [NAME]
                                      the compose files only, without stackd or podman (for CI):
@@ -51,12 +45,14 @@ Commands:
 Options:
   --socket PATH   stackd's API socket (env STACKD_SOCKET; default $XDG_RUNTIME_DIR/stackd/stackd.sock)
   --json          print the raw JSON answer
+  --timeout DUR   how long up/stop/down wait for the verdict (and up --healthy for health): 30s, 5m,
+                  1h, or seconds (900); default 15m; 0 waits for ever. Past it stackctl says what is
+                  still running and exits 5; stackd carries on with the request
   -h, --help      this text
 
-Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 stackd unreachable, 4 unknown stack
+Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 stackd unreachable or shutting down,
+            4 unknown stack, 5 --timeout passed (stackd carries on with the request)
 `;
-
-class UsageError extends Error {}
 
 export function defaultSocketPath(env: Record<string, string | undefined>, uid: number): string {
   if (env.STACKD_SOCKET) return env.STACKD_SOCKET;
@@ -106,8 +102,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     const [command, ...args] = positionals;
     const opts: ActionOptions = { noBlock: values['no-block'], healthy: values.healthy, timeout: values.timeout };
-    if (command !== 'up' && (opts.noBlock || opts.healthy || opts.timeout !== undefined)) {
-      throw new UsageError('--no-block, --healthy and --timeout apply only to "up"');
+    if (command !== 'up' && (opts.noBlock || opts.healthy)) throw new UsageError('--no-block and --healthy apply only to "up"');
+    if (command !== 'up' && command !== 'stop' && command !== 'down' && opts.timeout !== undefined) {
+      throw new UsageError('--timeout applies only to "up", "stop" and "down"');
     }
     switch (command) {
       case 'status': return await status(ctx, optionalName(command, args));
@@ -124,20 +121,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-interface Ctx {
-  io: CliIo;
-  client: StackdClient;
-  json: boolean;
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-}
-
-interface ActionOptions {
-  noBlock: boolean;
-  healthy: boolean;
-  timeout: string | undefined;
-}
-
 function requiredName(command: string, args: string[]): string {
   if (args.length !== 1 || !args[0]) throw new UsageError(`"${command}" takes exactly one stack name, got ${args.length}`);
   return args[0];
@@ -150,10 +133,6 @@ function optionalName(command: string, args: string[]): string | undefined {
 
 function noArgs(command: string, args: string[]): void {
   if (args.length > 0) throw new UsageError(`"${command}" takes no arguments, got "${args.join(' ')}"`);
-}
-
-function printJson(ctx: Ctx, value: unknown): void {
-  ctx.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 async function status(ctx: Ctx, name: string | undefined): Promise<number> {
@@ -170,28 +149,7 @@ async function status(ctx: Ctx, name: string | undefined): Promise<number> {
   return EXIT.ok;
 }
 
-async function stackAction(ctx: Ctx, action: StackAction, name: string, opts: ActionOptions): Promise<number> {
-  const timeout = checkDuration(opts.timeout ?? DEFAULT_HEALTHY_TIMEOUT, { allowZero: false });
-  if (!timeout.ok) throw new UsageError(`--timeout: got ${JSON.stringify(opts.timeout)}; ${timeout.expected}`);
-  const timeoutMs = timeout.ms;
-  if (opts.timeout !== undefined && !opts.healthy) throw new UsageError('--timeout applies only with --healthy');
-  if (opts.noBlock && opts.healthy) throw new UsageError('--no-block and --healthy exclude each other');
-  const queued = await ctx.client.requestAction(name, action);
-  if (opts.noBlock) {
-    if (ctx.json) printJson(ctx, queued);
-    else ctx.io.stdout.write(`${action} ${name}: queued (job ${queued.id})\n`);
-    return EXIT.ok;
-  }
-  const done = await follow(ctx, queued);
-  if (ctx.json) printJson(ctx, done);
-  if (!succeeded(done)) {
-    ctx.io.stderr.write(`stackctl: ${renderVerdict(done)}\n`);
-    return EXIT.failed;
-  }
-  if (!ctx.json) ctx.io.stdout.write(`${renderVerdict(done)}\n`);
-  return opts.healthy ? awaitHealthy(ctx, name, timeoutMs) : EXIT.ok;
-}
-
+/** check and gc: followed to the end without a deadline (no systemd unit waits on them). */
 async function job(ctx: Ctx, kind: 'check' | 'gc', stack: string | undefined): Promise<number> {
   const done = await follow(ctx, await ctx.client.startJob(kind, stack));
   if (ctx.json) printJson(ctx, done);
@@ -201,43 +159,6 @@ async function job(ctx: Ctx, kind: 'check' | 'gc', stack: string | undefined): P
     return EXIT.failed;
   }
   return EXIT.ok;
-}
-
-function succeeded(job: Job): boolean {
-  return job.status === 'done' && job.result?.result !== 'failed';
-}
-
-/** Long-polls until the job is finished: no client-side deadline, a slow compose run is simply waited for. */
-async function follow(ctx: Ctx, job: Job): Promise<Job> {
-  let current = job;
-  while (current.status === 'queued' || current.status === 'running') {
-    current = await ctx.client.getJob(current.id, JOB_POLL_MS);
-  }
-  return current;
-}
-
-async function awaitHealthy(ctx: Ctx, name: string, timeoutMs: number): Promise<number> {
-  const deadline = ctx.now() + timeoutMs;
-  for (;;) {
-    const stack = await ctx.client.getStack(name);
-    if (stack.health === 'healthy') {
-      if (!ctx.json) ctx.io.stdout.write(`${name}: healthy\n`);
-      return EXIT.ok;
-    }
-    if (stack.state === 'failed' || stack.health === 'down') {
-      ctx.io.stderr.write(`stackctl: ${name} did not become healthy: state ${stack.state}, health ${stack.health}\n`);
-      return EXIT.failed;
-    }
-    if (ctx.now() >= deadline) {
-      ctx.io.stderr.write(`stackctl: ${name} not healthy after ${formatTimeout(timeoutMs)}: state ${stack.state}, health ${stack.health}\n`);
-      return EXIT.failed;
-    }
-    await ctx.sleep(Math.min(HEALTH_POLL_MS, Math.max(0, deadline - ctx.now())));
-  }
-}
-
-function formatTimeout(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
 }
 
 function usageError(io: CliIo, message: string): number {
@@ -252,12 +173,14 @@ function reportError(io: CliIo, err: unknown): number {
     return EXIT.unreachable;
   }
   if (err instanceof ApiError) {
-    io.stderr.write(`stackctl: ${err.message}\n`);
+    // the client cleaned it already; messages are printed as the renderer prints, without terminal controls
+    io.stderr.write(`stackctl: ${stripControls(err.message)}\n`);
     if (err.apiCode === 'unknown-stack') return EXIT.unknownStack;
+    if (err.apiCode === 'shutting-down') return EXIT.unreachable;
     if (err.apiCode === 'bad-request') return EXIT.usage;
     return EXIT.failed;
   }
-  io.stderr.write(`stackctl: ${err instanceof Error ? err.message : String(err)}\n`);
+  io.stderr.write(`stackctl: ${stripControls(err instanceof Error ? err.message : String(err))}\n`);
   return EXIT.failed;
 }
 

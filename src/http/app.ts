@@ -1,8 +1,9 @@
 // The HTTP shell: builds the fastify app (no listen; see listen.ts). Everything it knows comes in as arguments.
 // On the unix socket (writable) it serves reads and writes; on the optional TCP listener the write routes do not
-// exist at all, so a request for one gets a 404 saying where writes are accepted.
+// exist at all, so a request for one gets a 404 saying where writes are accepted, and the listener's limits
+// (timeouts, a connection cap, no bodies) come from read-only.ts.
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
@@ -10,9 +11,13 @@ import { UnknownStackError } from '../supervisor/api.js';
 import type { StackAction, SupervisorApi } from '../supervisor/api.js';
 import {
   ErrorBodySchema, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema,
-  ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
+  MAX_WAIT_MS, ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
 } from './schemas.js';
-import type { ErrorBody, ErrorCode } from './schemas.js';
+import { refuseWhileClosing } from './closing.js';
+import { BadRequestError, errorBody, sendError, sendFrameworkError, writeClientError } from './errors.js';
+import { READ_ONLY_LIMITS, applyReadOnlyLimits, readOnlyMaxWaitMs, readOnlyServerOptions } from './read-only.js';
+import type { ReadOnlyLimits } from './read-only.js';
+import { parseWaitParam, waitParamMessage } from './wait-param.js';
 
 export interface MetricsText {
   contentType: string;
@@ -25,23 +30,34 @@ export interface AppOptions {
   /** true on the unix socket; false on the read-only TCP listener */
   writable: boolean;
   metrics?: () => Promise<MetricsText>;
+  /** the read-only app's timeouts and caps (tests make them small); READ_ONLY_LIMITS by default */
+  readOnlyLimits?: Partial<ReadOnlyLimits>;
 }
 
 const errors = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema };
 const STACK_ACTIONS: readonly StackAction[] = ['up', 'stop', 'down'];
 
-export function errorBody(code: ErrorCode, message: string): ErrorBody {
-  return { error: { code, message } };
-}
-
 export function buildApp(opts: AppOptions): FastifyInstance {
   const { supervisor, writable } = opts;
+  const limits: ReadOnlyLimits = { ...READ_ONLY_LIMITS, ...opts.readOnlyLimits };
+  const maxWaitMs = writable ? MAX_WAIT_MS : readOnlyMaxWaitMs(limits);
   // No per-request log lines: stackctl long-polls jobs, and the log is for decisions (writes are logged below).
-  const app = Fastify({ loggerInstance: opts.logger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    ...(writable ? {} : readOnlyServerOptions(limits)),
+    loggerInstance: opts.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // its 503 body is not the API's error shape; refuseWhileClosing answers instead
+    return503OnClosing: false,
+    // the router's and Node's own refusals, in the API's error shape too (stackctl reads no other)
+    frameworkErrors: (err, req, reply) => { sendFrameworkError(err, req, reply); },
+    clientErrorHandler: (err, socket) => { writeClientError(err, socket, app.server, app.log); },
+  });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler((err: unknown, req, reply) => sendError(err, req, reply));
+  refuseWhileClosing(app);
+  if (!writable) applyReadOnlyLimits(app, limits);
   app.setNotFoundHandler((req, reply) => {
     const isWrite = req.method !== 'GET' && req.method !== 'HEAD';
     const hint = !writable && isWrite ? ': this listener is read-only; writes are accepted only on the unix socket' : '';
@@ -74,7 +90,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   r.get('/v1/jobs/:id', {
     schema: { params: JobParamsSchema, querystring: JobQuerySchema, response: { 200: JobEnvelopeSchema, ...errors } },
   }, async (req, reply) => {
-    const wait = req.query.wait ?? 0;
+    const requested = parseWaitParam(req.query.wait);
+    if (requested === undefined) throw new BadRequestError(waitParamMessage(req.query.wait));
+    const wait = Math.min(requested, maxWaitMs);
     const job = wait > 0 ? await supervisor.waitJob(req.params.id, wait) : supervisor.getJob(req.params.id);
     if (!job) return reply.code(404).send(errorBody('unknown-job', `no job with id "${req.params.id}" (jobs are kept in memory; stackd may have restarted)`));
     return { job };
@@ -110,44 +128,4 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     }
   }
   return app;
-}
-
-function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (err instanceof UnknownStackError) return reply.code(404).send(errorBody('unknown-stack', err.message));
-  const e = toHttpError(err);
-  if (e.validation) return reply.code(400).send(errorBody('bad-request', validationMessage(e, req)));
-  const status = e.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    return reply.code(status).send(errorBody(status === 404 ? 'not-found' : 'bad-request', e.message));
-  }
-  req.log.error({ err, method: req.method, url: req.url }, 'request failed');
-  return reply.code(500).send(errorBody('internal', `internal error in stackd (request ${req.id}); the details are in the stackd log`));
-}
-
-interface HttpErrorLike {
-  message: string;
-  statusCode?: number;
-  validation?: { instancePath?: string; keyword?: string; params?: Record<string, unknown> }[];
-  validationContext?: string;
-}
-
-function toHttpError(err: unknown): HttpErrorLike {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const { statusCode, validation, validationContext } = err as Error & Partial<HttpErrorLike>;
-  return { message: err.message, statusCode: typeof statusCode === 'number' ? statusCode : undefined, validation, validationContext };
-}
-
-/** Says what was expected and what arrived, instead of the validator's schema-speak where it can. */
-function validationMessage(e: HttpErrorLike, req: FastifyRequest): string {
-  const where = e.validationContext ?? 'request';
-  const items = e.validation ?? [];
-  const nameField = items.map((v) => v.instancePath).find((p) => p === '/name' || p === '/stack');
-  if (nameField && (where === 'params' || where === 'body')) {
-    const source: unknown = where === 'params' ? req.params : req.body;
-    const value = source && typeof source === 'object' ? (source as Record<string, unknown>)[nameField.slice(1)] : undefined;
-    return `invalid stack name ${JSON.stringify(value)}: expected 1 to 63 characters from a-z, 0-9, "_" and "-", starting with a letter or digit`;
-  }
-  const extra = items.find((v) => v.keyword === 'additionalProperties')?.params?.additionalProperties;
-  if (Array.isArray(extra)) return `${where} has unexpected field(s): ${extra.map((f) => JSON.stringify(f)).join(', ')}`;
-  return e.message;
 }

@@ -1,27 +1,79 @@
 // Puts a built app on a socket: the 0600 unix socket (or the one systemd passes in), or the read-only TCP port.
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import type { Server } from 'node:net';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
+export type ListenErrorCode = 'STACKD_SOCKET_IN_USE' | 'STACKD_SOCKET_NOT_A_SOCKET' | 'STACKD_SOCKET_DIR_UNSAFE';
+
+// Not a StackdError on purpose: this file imports no other stackd module, so the socket-activation contract test
+// can run it in a bare `node --experimental-transform-types` child (which cannot map ../core/errors.js to .ts).
 export class ListenError extends Error {
-  constructor(message: string, readonly code: 'STACKD_SOCKET_IN_USE' | 'STACKD_SOCKET_NOT_A_SOCKET', options?: ErrorOptions) {
+  constructor(message: string, readonly code: ListenErrorCode, options?: ErrorOptions) {
     super(message, options);
   }
 }
 
+export interface UnixSocketOptions {
+  /** the uid that must own the socket's directory; this process's by default (tests pass another) */
+  uid?: number;
+}
+
 /**
- * Listens on a unix socket at `path`: creates the parent directory (0700), removes a stale socket file left by a
- * crashed stackd (only when nothing answers on it), listens, then restricts the socket to its owner (0600).
+ * Listens on a unix socket at `path`, owner-only from the first instant: the socket's directory must be a real
+ * directory of this user that nobody else can write (created 0700 when missing), so nobody else can swap the
+ * socket or plant a link; a stale socket left by a crashed stackd is removed (only when nothing answers on it);
+ * anything else at the path is refused; and the socket is bound under umask 0177, so it is born 0600 instead of
+ * being chmod'ed after a window with the umask's mode.
  */
-export async function listenUnixSocket(app: FastifyInstance, path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+export async function listenUnixSocket(app: FastifyInstance, path: string, opts: UnixSocketOptions = {}): Promise<void> {
+  await ensurePrivateDirectory(dirname(path), opts.uid ?? process.getuid?.());
   await removeStaleSocket(path);
-  // Connecting needs write permission on the socket; under the usual umask (022) it is born 0755, so nobody
-  // else can connect before the chmod below. The 0700 directory covers the default location as well.
-  await app.listen({ path });
-  await chmod(path, 0o600);
+  await app.ready();
+  await listenOwnerOnly(app.server, path);
+}
+
+async function ensurePrivateDirectory(dir: string, uid: number | undefined): Promise<void> {
+  const unsafe = (why: string) => new ListenError(`the API socket's directory ${dir} ${why}`, 'STACKD_SOCKET_DIR_UNSAFE');
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EEXIST' || err.code === 'ENOTDIR') throw unsafe('is not a directory');
+    throw err;
+  });
+  // lstat: a link would let whoever controls its target decide where the socket goes
+  const st = await lstat(dir);
+  if (st.isSymbolicLink()) throw unsafe('is a symbolic link; set api.socket to a path in the real directory');
+  if (!st.isDirectory()) throw unsafe('is not a directory');
+  if (uid !== undefined && st.uid !== uid) {
+    throw unsafe(`belongs to uid ${st.uid}, not to this user (uid ${uid}): another user could replace the socket; set api.socket to a directory of your own`);
+  }
+  if ((st.mode & 0o022) !== 0) {
+    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+    throw unsafe(`is writable by other users (mode ${mode}): another user could replace the socket; chmod 700 ${dir}, or set api.socket to a directory only you can write`);
+  }
+}
+
+/**
+ * node binds the socket inside listen(), synchronously, so the umask set around that call alone is the one the
+ * socket is created with. (fastify's listen() first awaits its boot, so the umask could not be scoped around it;
+ * the app is made ready first and node's server listens directly, as in listenFd.)
+ */
+function listenOwnerOnly(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    const umask = process.umask(0o177);
+    try {
+      server.listen({ path }, () => {
+        server.removeListener('error', onError);
+        resolve();
+      });
+    } finally {
+      process.umask(umask);
+    }
+  });
 }
 
 async function removeStaleSocket(path: string): Promise<void> {
@@ -30,8 +82,11 @@ async function removeStaleSocket(path: string): Promise<void> {
     throw err;
   });
   if (!stat) return;
+  if (stat.isSymbolicLink()) {
+    throw new ListenError(`${path} is a symbolic link; stackd will not create its API socket through a link (it could point anywhere): remove it (rm ${path}), or set api.socket to another path`, 'STACKD_SOCKET_NOT_A_SOCKET');
+  }
   if (!stat.isSocket()) {
-    throw new ListenError(`${path} exists and is not a socket; refusing to replace it (check api.socket in the config)`, 'STACKD_SOCKET_NOT_A_SOCKET');
+    throw new ListenError(`${path} exists and is ${describeKind(stat)}, not a socket; stackd will not replace it: move it away, or set api.socket to another path`, 'STACKD_SOCKET_NOT_A_SOCKET');
   }
   const probe = await probeSocket(path);
   if (probe === 'stackd') throw new ListenError(`another stackd is already listening on ${path}`, 'STACKD_SOCKET_IN_USE');
@@ -39,6 +94,13 @@ async function removeStaleSocket(path: string): Promise<void> {
   await unlink(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
   });
+}
+
+function describeKind(stat: Stats): string {
+  if (stat.isFile()) return 'a regular file';
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a named pipe';
+  return 'a device or other special file';
 }
 
 /** 'none' when nothing accepts connections (a stale file), 'stackd' when /healthz answers, else 'other'. */
@@ -91,7 +153,10 @@ export async function listenFd(app: FastifyInstance, fd: number): Promise<void> 
   });
 }
 
-/** The optional read-only TCP listener (build its app with `writable: false`). Returns the bound address. */
+/**
+ * The optional read-only TCP listener. Build its app with `writable: false`: that app carries the listener's
+ * timeouts, connection cap and refusal of bodies (read-only.ts). Returns the bound address.
+ */
 export async function listenTcp(app: FastifyInstance, host: string, port: number): Promise<string> {
   return app.listen({ host, port });
 }

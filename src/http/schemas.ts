@@ -94,7 +94,8 @@ export const ErrorBodySchema = Type.Object({
 export const StackParamsSchema = Type.Object({ name: StackNameSchema });
 export const JobParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 export const MAX_WAIT_MS = 60_000;
-export const JobQuerySchema = Type.Object({ wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_MS })) });
+/** `wait` stays a string here: wait-param.ts accepts plain digits only (no coercion of "1.5", "0x10", "1e3", ""). */
+export const JobQuerySchema = Type.Object({ wait: Type.Optional(Type.String()) });
 /** POST /v1/check and /v1/gc (the app treats a missing body as `{}`). */
 export const JobRequestBodySchema = Type.Object({ stack: Type.Optional(StackNameSchema) }, { additionalProperties: false });
 

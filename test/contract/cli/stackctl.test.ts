@@ -38,8 +38,10 @@ beforeEach(() => {
     makeStack('broken', { state: 'failed', health: 'down', containers: [] }),
   ];
   supervisor.onRequest = () => undefined;
+  supervisor.shuttingDown = false;
   supervisor.maxWaitMs = Infinity;
   supervisor.waitCalls = 0;
+  supervisor.waitRequests.length = 0;
   supervisor.requests.length = 0;
 });
 
@@ -105,9 +107,28 @@ describe('status', () => {
     expect(JSON.parse(r.stdout)).toEqual(supervisor.stacks[1]);
   });
 
+  it('shows a stack that left the config with what happened to its containers; --json stays raw', async () => {
+    const old = makeStack('old', { desired: 'removed', state: 'removed', health: 'down', containers: [], lastResult: undefined, removedFromConfig: { action: 'stop', done: true } });
+    supervisor.stacks.push(old);
+    const table = await run(['status']);
+    expect(table.stdout.split('\n')[3]).toBe('old     removed (left config; containers stopped)  down     0/0         -');
+    const detail = await run(['status', 'old']);
+    expect(detail.stdout).toContain('old: removed (left config; containers stopped), health down\n');
+    expect(detail.stdout).toContain('  config:      not in the config any more; removedStacks: stop, so its containers were stopped\n');
+    const json = await run(['status', 'old', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual(old);
+    expect(JSON.parse((await run(['status', '--json'])).stdout)).toEqual({ stacks: supervisor.stacks });
+  });
+
   it('an unknown stack exits 4 and lists the known ones', async () => {
     const r = await run(['status', 'nextcloud']);
     expect(r).toEqual({ code: 4, stdout: '', stderr: 'stackctl: no stack named "nextcloud" in the config; known stacks: immich, broken\n' });
+  });
+
+  it('a name too long for the URL exits 2 with the daemon\'s message, not "bad response"', async () => {
+    const r = await run(['status', 'a'.repeat(200)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^stackctl: URL too long: a path segment of ".+" is longer than 100 characters; stack names have at most 63\n$/);
   });
 
   it('an invalid stack name exits 2 with the daemon\'s message', async () => {
@@ -138,7 +159,7 @@ describe('up / stop / down', () => {
     expect(r.stderr).toBe('stackctl: stop immich: failed: stackd is shutting down\n');
   });
 
-  it('follows a long job across many long-polls (no client timeout)', async () => {
+  it('follows a long job across many long-polls (well within the deadline)', async () => {
     supervisor.maxWaitMs = 10;
     finishWith(() => ({ result: ok }), 120);
     const r = await run(['down', 'immich']);
@@ -156,6 +177,12 @@ describe('up / stop / down', () => {
     const r = await run(['up', 'immich', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'up', stack: 'immich', status: 'done', result: ok });
+  });
+
+  it.each(['up', 'stop', 'down'])('%s while stackd shuts down prints its message and exits 3 (not there to do it)', async (action) => {
+    supervisor.shuttingDown = true;
+    const r = await run([action, 'immich']);
+    expect(r).toEqual({ code: 3, stdout: '', stderr: 'stackctl: stackd is shutting down and accepts no new work; retry once it has restarted\n' });
   });
 
   it('an unknown stack exits 4', async () => {
@@ -187,7 +214,7 @@ describe('up --healthy', () => {
     expect(r.stderr).toBe('stackctl: immich did not become healthy: state degraded, health down\n');
   });
 
-  it('fails after --timeout', async () => {
+  it('gives up when --timeout (the one deadline for the verdict and health) passes: exit 5', async () => {
     finishWith(() => ({ result: ok }));
     supervisor.stacks[0] = { ...makeStack('immich'), health: 'degraded', state: 'degraded' };
     let clock = NOW;
@@ -195,8 +222,112 @@ describe('up --healthy', () => {
       now: () => clock,
       sleep: async (ms) => { clock += ms; },
     });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe('stackctl: immich not healthy after 10s: state degraded, health degraded\n');
+    expect(r.code).toBe(5);
+    expect(r.stderr).toBe('stackctl: immich not healthy after 10s (--timeout): state degraded, health degraded, phase idle\n');
+  });
+});
+
+describe('text from stackd cannot drive the terminal', () => {
+  // decoded from JSON's \u001b / \u0007 / \u009b escapes: nothing in stackd's raw bytes looks like a control
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  const OSC52 = '\u001b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\u0007';
+
+  beforeEach(() => {
+    supervisor.stacks[1] = makeStack('broken', {
+      state: 'failed', health: 'down',
+      lastResult: { ...ok, result: 'failed', reasonCode: 'compose-failed', reason: `pull denied${OSC52} for \u009b31mweb\u001b[0m` },
+      containers: [{ id: 'c1', name: `broken-web-1${OSC52}`, service: 'web\u009b2J', state: 'exited', health: 'none' }],
+    });
+  });
+
+  it.each([[['status']], [['status', 'broken']], [['status', '--json']], [['status', 'broken', '--json']]])('%j', async (args) => {
+    const r = await run(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(CONTROL);
+    expect(r.stdout).not.toMatch(/\\u00(?:1b|07|9b)/i); // nor as JSON escapes in --json
+    expect(r.stdout).toContain('pull denied for web');
+  });
+
+  it('in a job\'s error and verdict', async () => {
+    finishWith(() => ({ status: 'failed', error: `compose crashed${OSC52}\u009b6n` }));
+    const r = await run(['up', 'immich']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'stackctl: up immich: failed: compose crashed\n' });
+  });
+
+  it('in an error message', async () => {
+    supervisor.request = () => { throw Object.assign(new Error(`immich is busy${OSC52}; try again`), { statusCode: 409 }); };
+    try {
+      const r = await run(['up', 'immich']);
+      expect(r).toEqual({ code: 2, stdout: '', stderr: 'stackctl: immich is busy; try again\n' });
+    } finally {
+      Reflect.deleteProperty(supervisor, 'request');
+    }
+  });
+});
+
+describe('up / stop / down give up at a deadline (--timeout, default 15m)', () => {
+  /** A clock that moves `stepMs` each time stackctl looks at it; the job never finishes unless the test says so. */
+  function ticking(stepMs: number): Partial<CliIo> {
+    let clock = NOW;
+    return { now: () => (clock += stepMs) };
+  }
+
+  beforeEach(() => {
+    supervisor.maxWaitMs = 5;
+    supervisor.stacks[0] = makeStack('immich', { phase: 'reconciling', state: 'progressing', health: 'progressing' });
+  });
+
+  it.each(['up', 'stop', 'down'])('%s says what is still running and exits 5', async (action) => {
+    const r = await run([action, 'immich', '--timeout', '30s'], ticking(1000));
+    expect(r.code).toBe(5);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')).toEqual([
+      `stackctl: ${action} immich: no verdict after 30s (--timeout); still in stackd:`,
+      `  job job-${supervisor.jobs.size}: queued`,
+      '  immich: reconciling, state progressing, health progressing, desired running',
+      'stackd carries on with it: follow it with "stackctl status immich", or wait longer with --timeout (0 waits for ever)',
+      '',
+    ]);
+    // no long-poll asks the daemon to wait past the deadline, and each wait is plain digits
+    expect(supervisor.waitRequests.length).toBeGreaterThan(0);
+    for (const ms of supervisor.waitRequests) expect(Number.isInteger(ms) && ms > 0 && ms <= 30_000).toBe(true);
+  });
+
+  it('the default deadline is 15 minutes', async () => {
+    const r = await run(['up', 'immich'], ticking(60_000));
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('stackctl: up immich: no verdict after 15m (--timeout); still in stackd:\n');
+  });
+
+  it('a bare number is seconds', async () => {
+    const r = await run(['down', 'immich', '--timeout', '900'], ticking(60_000));
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('no verdict after 15m (--timeout)');
+  });
+
+  it('--timeout 0 waits for ever', async () => {
+    finishWith(() => ({ result: ok }), 100);
+    const r = await run(['up', 'immich', '--timeout', '0'], ticking(3_600_000));
+    expect(r).toEqual({ code: 0, stdout: 'up immich: ok in 4.2s\n', stderr: '' });
+  });
+
+  it('--json prints the job as it stands when the deadline passes', async () => {
+    const r = await run(['stop', 'immich', '--timeout', '5s', '--json'], ticking(1000));
+    expect(r.code).toBe(5);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'stop', stack: 'immich', status: 'queued' });
+  });
+
+  it('still reports the job when the stack cannot be read any more', async () => {
+    // the stack leaves the config once the request is in (stackd was reloaded meanwhile)
+    supervisor.onRequest = () => { supervisor.getStack = () => undefined; };
+    try {
+      const r = await run(['up', 'immich', '--timeout', '5s'], ticking(1000));
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/\n {2}job job-\d+: queued\n {2}immich: could not be read \(no stack named "immich".*\)\n/);
+    } finally {
+      Reflect.deleteProperty(supervisor, 'getStack');
+    }
   });
 });
 
@@ -247,9 +378,12 @@ describe('usage', () => {
     [['stop', 'a', 'b'], '"stop" takes exactly one stack name, got 2'],
     [['status', 'a', 'b'], '"status" takes at most one stack name, got 2'],
     [['gc', 'x'], '"gc" takes no arguments, got "x"'],
-    [['status', '--healthy'], '--no-block, --healthy and --timeout apply only to "up"'],
-    [['up', 'immich', '--timeout', '5m'], '--timeout applies only with --healthy'],
-    [['up', 'immich', '--healthy', '--timeout', 'soon'], '--timeout: got "soon"; expected a duration like 30s, 5m or 1h'],
+    [['status', '--healthy'], '--no-block and --healthy apply only to "up"'],
+    [['stop', 'immich', '--no-block'], '--no-block and --healthy apply only to "up"'],
+    [['gc', '--timeout', '5m'], '--timeout applies only to "up", "stop" and "down"'],
+    [['up', 'immich', '--no-block', '--timeout', '5m'], '--timeout has no effect with --no-block (nothing is waited for)'],
+    [['up', 'immich', '--healthy', '--timeout', 'soon'], '--timeout: got "soon"; expected a duration like 30s, 5m or 1h (units ms, s, m, h, d; a bare number means seconds), or 0 to wait for ever'],
+    [['stop', 'immich', '--timeout=-5m'], '--timeout: got "-5m"'],
     [['up', 'immich', '--healthy', '--no-block'], '--no-block and --healthy exclude each other'],
     [['status', '--colour'], "Unknown option '--colour'"],
   ])('%j exits 2: %s', async (args, message) => {
@@ -264,6 +398,8 @@ describe('usage', () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: stackctl/);
-    expect(r.stdout).toContain('Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 stackd unreachable, 4 unknown stack');
+    expect(r.stdout).toContain('Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 stackd unreachable or shutting down,\n            4 unknown stack, 5 --timeout passed (stackd carries on with the request)');
+    expect(r.stdout).toContain('--timeout DUR');
+    expect(r.stdout).toContain('default 15m');
   });
 });

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/http/app.js';
+import { ShuttingDownError } from '../../../src/supervisor/api.js';
 import type { AppOptions } from '../../../src/http/app.js';
 import { FakeSupervisor, makeStack } from './fake-supervisor.js';
 
@@ -119,6 +120,17 @@ describe('write routes (unix socket)', () => {
     expect(supervisor.requests).toEqual([]);
   });
 
+  it.each(['up', 'stop', 'down'] as const)('POST /v1/stacks/:name/%s while stackd shuts down is 503 shutting-down, not a 500', async (action) => {
+    const { app, supervisor, log } = setup();
+    supervisor.shuttingDown = true;
+    const res = await app.inject({ method: 'POST', url: `/v1/stacks/immich/${action}` });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ error: { code: 'shutting-down', message: new ShuttingDownError().message } });
+    expect(supervisor.requests).toEqual([]);
+    // an expected refusal, not a bug: no error-level "request failed" line
+    expect(log.lines.join('')).not.toContain('request failed');
+  });
+
   it.each(['check', 'gc'] as const)('POST /v1/%s takes no body, or {stack}', async (kind) => {
     const { app, supervisor } = setup();
     const bare = await app.inject({ method: 'POST', url: `/v1/${kind}` });
@@ -194,11 +206,25 @@ describe('GET /v1/jobs/:id', () => {
     expect(res.json()).toMatchObject({ job: { status: 'queued' } });
   });
 
-  it.each(['60001', '-1', 'soon'])('rejects wait=%s with 400', async (wait) => {
-    const { app } = setup();
+  it.each([
+    ['60001', '"60001"'], ['-1', '"-1"'], ['soon', '"soon"'], ['1.5', '"1.5"'], ['0x10', '"0x10"'], ['1e3', '"1e3"'],
+    ['', '""'], ['%2010', '" 10"'], ['%2B5', '"+5"'], ['10%20', '"10 "'], ['1&wait=2', '["1","2"]'],
+  ])('rejects wait=%s with 400 naming the parameter and what was expected', async (wait, got) => {
+    const { app, supervisor } = setup();
+    await app.inject({ method: 'POST', url: '/v1/stacks/immich/up' });
     const res = await app.inject({ url: `/v1/jobs/job-1?wait=${wait}` });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ error: { code: 'bad-request', message: expect.stringContaining('wait') } });
+    expect(res.json()).toEqual({ error: { code: 'bad-request', message: `wait: got ${got}; expected whole milliseconds as plain decimal digits, 0 to 60000` } });
+    expect(supervisor.waitCalls).toBe(0);
+  });
+
+  it.each([['0', 0], ['20', 1], ['007', 1], ['60000', 1]])('accepts wait=%s', async (wait, waits) => {
+    const { app, supervisor } = setup();
+    await app.inject({ method: 'POST', url: '/v1/stacks/immich/up' });
+    setImmediate(() => supervisor.finish('job-1', {}));
+    const res = await app.inject({ url: `/v1/jobs/job-1?wait=${wait}` });
+    expect(res.statusCode).toBe(200);
+    expect(supervisor.waitCalls).toBe(waits);
   });
 
   it('serializes check/gc output as given', async () => {
@@ -207,6 +233,43 @@ describe('GET /v1/jobs/:id', () => {
     await app.inject({ method: 'POST', url: '/v1/check' });
     const res = await app.inject({ url: '/v1/jobs/job-1' });
     expect(res.json()).toMatchObject({ job: { output: { lines: ['ok: immich'], counts: { violations: 0 } } } });
+  });
+});
+
+describe('every error fastify makes comes in the API error shape', () => {
+  const shape = { error: { code: expect.any(String), message: expect.any(String) } };
+
+  it('414 for a path segment longer than fastify takes, saying what the limit is', async () => {
+    const res = await setup().app.inject({ url: `/v1/stacks/${'a'.repeat(200)}` });
+    expect(res.statusCode).toBe(414);
+    expect(res.json()).toEqual({ error: { code: 'bad-request', message: expect.stringMatching(/^URL too long: a path segment of "\/v1\/stacks\/a+…" is longer than 100 characters; stack names have at most 63$/) } });
+  });
+
+  it('400 for a URL with a broken %-escape', async () => {
+    const res = await setup().app.inject({ url: '/v1/stacks/%E0%A4%A' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: 'bad-request', message: 'the URL "/v1/stacks/%E0%A4%A" is not valid: a %-escape is broken' } });
+  });
+
+  it('413 for a body over the limit, naming the limit', async () => {
+    const res = await setup().app.inject({ method: 'POST', url: '/v1/check', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ stack: 'x'.repeat(1_100_000) }) });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({ error: { code: 'bad-request', message: 'request body larger than 1048576 bytes; this API takes at most {"stack":"NAME"}' } });
+  });
+
+  it('415 for a body that is not JSON, naming the content-type', async () => {
+    const res = await setup().app.inject({ method: 'POST', url: '/v1/check', headers: { 'content-type': 'text/xml' }, payload: '<stack/>' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toEqual({ error: { code: 'bad-request', message: 'unsupported content-type "text/xml": send application/json, or no body' } });
+  });
+
+  it.each([
+    ['{nope', /JSON/], ['', /empty/], ['{"__proto__":{"x":1}}', /.+/],
+  ])('400 for the JSON body %j', async (payload, message) => {
+    const res = await setup().app.inject({ method: 'POST', url: '/v1/check', headers: { 'content-type': 'application/json' }, payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual(shape);
+    expect(res.json<{ error: { message: string } }>().error.message).toMatch(message);
   });
 });
 
@@ -223,6 +286,14 @@ describe('error handler', () => {
     const line = log.lines.map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message: string } }).find((l) => l.msg === 'request failed');
     expect(line?.level).toBe(50);
     expect(line?.err?.message).toContain('EIO');
+  });
+
+  it('passes the message through for any error code, even one named like an Object method', async () => {
+    const { app, supervisor } = setup();
+    supervisor.request = () => { throw Object.assign(new Error('immich is busy'), { statusCode: 409, code: 'constructor' }); };
+    const res = await app.inject({ method: 'POST', url: '/v1/stacks/immich/up' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({ error: { code: 'bad-request', message: 'immich is busy' } });
   });
 
   it('passes the message of a 4xx error through', async () => {

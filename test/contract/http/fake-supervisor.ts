@@ -1,5 +1,5 @@
 // An in-memory SupervisorApi for the HTTP and CLI contract tests: jobs finish when the test (or `onRequest`) says so.
-import { UnknownStackError } from '../../../src/supervisor/api.js';
+import { ShuttingDownError, UnknownStackError } from '../../../src/supervisor/api.js';
 import type { Job, JobKind, Readiness, StackAction, SupervisorApi } from '../../../src/supervisor/api.js';
 import type { ReconcileResult, StackStatus } from '../../../src/core/model.js';
 
@@ -32,6 +32,10 @@ export class FakeSupervisor implements SupervisorApi {
   /** caps every long-poll, like a daemon that answers early; lets tests see the client poll again */
   maxWaitMs = Infinity;
   waitCalls = 0;
+  /** the wait (ms) each long-poll asked for */
+  readonly waitRequests: number[] = [];
+  /** like a stackd that got SIGTERM: stack actions are refused with ShuttingDownError */
+  shuttingDown = false;
   /** called after a job is created; may finish it right away */
   onRequest: (job: Job) => void = () => undefined;
   #nextId = 1;
@@ -49,6 +53,7 @@ export class FakeSupervisor implements SupervisorApi {
 
   request(name: string, action: StackAction): Promise<Job> {
     if (!this.getStack(name)) throw new UnknownStackError(name, this.stacks.map((s) => s.name));
+    if (this.shuttingDown) return Promise.reject(new ShuttingDownError());
     return Promise.resolve(this.#create(action, name));
   }
 
@@ -63,6 +68,7 @@ export class FakeSupervisor implements SupervisorApi {
 
   waitJob(id: string, requestedMs: number): Promise<Job | undefined> {
     this.waitCalls++;
+    this.waitRequests.push(requestedMs);
     const timeoutMs = Math.min(requestedMs, this.maxWaitMs);
     const job = this.jobs.get(id);
     if (!job || job.status === 'done' || job.status === 'failed') return Promise.resolve(job);

@@ -1,6 +1,7 @@
 // listen.ts against real sockets in a temp dir: stale-socket handling, 0600, socket activation, the TCP listener.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,10 +74,91 @@ describe('listenUnixSocket', () => {
     }
   });
 
-  it('never removes a file that is not a socket', async () => {
+  it('never removes a regular file: refuses, naming the path and what to do', async () => {
     const path = join(dir, 'stackd.sock');
     await writeFile(path, 'precious');
-    await expect(listenUnixSocket(newApp(), path)).rejects.toThrow(`${path} exists and is not a socket`);
+    await expect(listenUnixSocket(newApp(), path)).rejects.toThrow(
+      `${path} exists and is a regular file, not a socket; stackd will not replace it: move it away, or set api.socket to another path`);
+    expect((await stat(path)).isFile()).toBe(true);
+  });
+
+  it('never listens through a symlink at the socket path, even one to a stale socket', async () => {
+    const target = join(dir, 'elsewhere.sock');
+    await staleSocket(target);
+    const path = join(dir, 'stackd.sock');
+    await symlink(target, path);
+    await expect(listenUnixSocket(newApp(), path)).rejects.toThrow(
+      `${path} is a symbolic link; stackd will not create its API socket through a link (it could point anywhere): remove it (rm ${path}), or set api.socket to another path`);
+    expect((await stat(target)).isSocket()).toBe(true);
+  });
+
+  it('refuses a directory at the socket path', async () => {
+    const path = join(dir, 'stackd.sock');
+    await mkdir(path);
+    await expect(listenUnixSocket(newApp(), path)).rejects.toThrow(`${path} exists and is a directory, not a socket`);
+  });
+
+  it('is 0600 from the moment it exists, whatever the umask', async () => {
+    const path = join(dir, 'stackd.sock');
+    const app = newApp();
+    let modeWhenListening = -1;
+    // 'listening' fires before anything could chmod the socket afterwards
+    app.server.once('listening', () => { modeWhenListening = statSync(path).mode & 0o777; });
+    const umask = process.umask(0);
+    try {
+      await listenUnixSocket(app, path);
+      // and the process's umask is as it was (process.umask() without an argument is deprecated)
+      expect(process.umask(0)).toBe(0);
+    } finally {
+      process.umask(umask);
+    }
+    expect(modeWhenListening.toString(8)).toBe('600');
+    expect(await getOverSocket(path, '/healthz')).toEqual({ status: 200, body: { ok: true } });
+  });
+});
+
+describe('listenUnixSocket: the socket\'s directory', () => {
+  it('is created 0700 when missing, whatever the umask', async () => {
+    const path = join(dir, 'run', 'stackd', 'stackd.sock');
+    const umask = process.umask(0);
+    try {
+      await listenUnixSocket(newApp(), path);
+    } finally {
+      process.umask(umask);
+    }
+    expect((await stat(join(dir, 'run', 'stackd'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('may not be a symbolic link', async () => {
+    const real = join(dir, 'real');
+    await mkdir(real, { mode: 0o700 });
+    const link = join(dir, 'link');
+    await symlink(real, link);
+    await expect(listenUnixSocket(newApp(), join(link, 'stackd.sock'))).rejects.toThrow(
+      `the API socket's directory ${link} is a symbolic link; set api.socket to a path in the real directory`);
+  });
+
+  it('must belong to this user', async () => {
+    const sub = join(dir, 'theirs');
+    await mkdir(sub, { mode: 0o700 });
+    const uid = (process.getuid?.() ?? 0) + 1;
+    await expect(listenUnixSocket(newApp(), join(sub, 'stackd.sock'), { uid })).rejects.toThrow(
+      `the API socket's directory ${sub} belongs to uid ${uid - 1}, not to this user (uid ${uid}): another user could replace the socket; set api.socket to a directory of your own`);
+  });
+
+  it('may not be writable by others', async () => {
+    const sub = join(dir, 'open');
+    await mkdir(sub);
+    await chmod(sub, 0o777);
+    await expect(listenUnixSocket(newApp(), join(sub, 'stackd.sock'))).rejects.toThrow(
+      `the API socket's directory ${sub} is writable by other users (mode 0777): another user could replace the socket; chmod 700 ${sub}, or set api.socket to a directory only you can write`);
+  });
+
+  it('may not be a file', async () => {
+    const file = join(dir, 'file');
+    await writeFile(file, '');
+    await expect(listenUnixSocket(newApp(), join(file, 'stackd.sock'))).rejects.toThrow(
+      `the API socket's directory ${file} is not a directory`);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_REASON_WIDTH, containerCount, formatAge, formatColumns, formatDuration, formatLast,
+  DEFAULT_REASON_WIDTH, containerCount, formatAge, formatColumns, formatDuration, formatLast, formatState,
   renderJobOutput, renderStackDetail, renderStatusTable, renderVerdict, truncate,
 } from '../../../src/cli/render.js';
 import type { ReconcileResult, StackStatus } from '../../../src/core/model.js';
@@ -163,4 +163,74 @@ describe('renderVerdict', () => {
     [{ ...base, status: 'failed', error: 'stackd is shutting down' }, 'up immich: failed: stackd is shutting down'],
     [{ ...base, kind: 'gc', stack: undefined, status: 'done' }, 'gc: done'],
   ])('%j → %s', (job, text) => expect(renderVerdict(job)).toBe(text));
+});
+
+describe('text from stackd cannot drive the terminal (the renderer strips controls itself, too)', () => {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+  const OSC52 = '\u001b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\u0007';
+  const planted = stack('immich', {
+    state: 'failed', health: 'degraded',
+    lastResult: result('2026-02-12T21:07:00.000Z', { result: 'failed', reasonCode: 'compose-failed', reason: `pull denied${OSC52} \u001b[2Kfor web\nsecond\u009b31m line` }),
+    containers: [{ id: '1', name: 'immich-web\u001b]0;title\u0007-1', service: 'web\u009b2J', state: 'running', health: 'healthy' }],
+  });
+
+  it('status table', () => {
+    const text = renderStatusTable([planted], { nowMs: NOW, columns: 200 });
+    expect(text).not.toMatch(CONTROL);
+    expect(text).toContain('compose-failed: pull denied for web second line');
+  });
+
+  it('status detail keeps the reason\'s lines, and cleans the container rows', () => {
+    const text = renderStackDetail(planted, NOW);
+    expect(text).not.toMatch(CONTROL);
+    expect(text).toContain('  reason:      compose-failed: pull denied for web\n               second line\n');
+    expect(text).toContain('    immich-web-1  web      running  healthy\n');
+  });
+
+  it('verdicts and job output', () => {
+    const job: Job = { id: 'j1', kind: 'up', stack: 'immich', status: 'failed', createdAt: 'x', error: `shutting down${OSC52}\u009b6n` };
+    expect(renderVerdict(job)).toBe('up immich: failed: shutting down');
+    expect(renderVerdict({ ...job, status: 'done', error: undefined, result: planted.lastResult })).not.toMatch(CONTROL);
+    expect(renderJobOutput({ lines: [`ok${OSC52}`, 'b\u009d8;;x\u009c'] })).toBe('ok\nb\n');
+    expect(renderJobOutput({ removed: [`t\u009b2J${OSC52}`] })).not.toMatch(CONTROL);
+  });
+});
+
+describe('stacks that left the config, and state removed', () => {
+  const gone = (action: 'stop' | 'down' | 'keep', done: boolean, over: Partial<StackStatus> = {}) => stack('old', {
+    desired: 'removed', state: action === 'keep' ? 'converged' : done ? 'removed' : 'progressing', health: 'down',
+    removedFromConfig: { action, done }, ...over,
+  });
+
+  it.each<[string, StackStatus]>([
+    ['removed (left config; containers stopped)', gone('stop', true)],
+    ['progressing (left config; stopping containers)', gone('stop', false)],
+    ['removed (left config; containers removed)', gone('down', true)],
+    ['progressing (left config; removing containers; reconciling)', gone('down', false, { phase: 'reconciling' })],
+    ['converged (left config; containers kept)', gone('keep', true)],
+    ['removed', stack('paused', { desired: 'removed', state: 'removed', health: 'down' })],
+    ['removed (queued)', stack('paused', { desired: 'removed', state: 'removed', phase: 'queued' })],
+  ])('formatState: %s', (text, s) => {
+    expect(formatState(s)).toBe(text);
+  });
+
+  it('the table shows it in STATE', () => {
+    const lines = renderStatusTable([stack('immich'), gone('stop', true, { lastResult: undefined, containers: [] })], { nowMs: NOW }).split('\n');
+    expect(lines[2]).toBe('old     removed (left config; containers stopped)  down     0/0         -');
+  });
+
+  it('the detail says what removedStacks does with its containers', () => {
+    const text = renderStackDetail(gone('down', false), NOW);
+    expect(text.split('\n').slice(0, 5)).toEqual([
+      'old: progressing (left config; removing containers), health down',
+      '  project:     old',
+      '  unit:        old.service',
+      '  desired:     removed',
+      '  config:      not in the config any more; removedStacks: down, so its containers are being removed',
+    ]);
+    expect(renderStackDetail(gone('keep', true), NOW)).toContain('  config:      not in the config any more; removedStacks: keep, so its containers are left as they are\n');
+    expect(renderStackDetail(gone('stop', true), NOW)).toContain('  config:      not in the config any more; removedStacks: stop, so its containers were stopped\n');
+    expect(renderStackDetail(stack('immich'), NOW)).not.toContain('config:');
+  });
 });
