@@ -1,5 +1,6 @@
 // stackctl's side of the HTTP API: requests over the daemon's unix socket, answers checked against the same
 // schemas the daemon serializes with, and cleaned of terminal controls once decoded (terminal-text.ts).
+import { StackdError } from '../core/errors.js';
 import { Client } from 'undici';
 import { Value } from 'typebox/value';
 import type { TSchema, Static } from 'typebox';
@@ -9,18 +10,16 @@ import type { Job, StackAction } from '../supervisor/api.js';
 import { stripControls, stripControlsDeep } from './terminal-text.js';
 
 /** Nothing accepts connections on the socket (no daemon, stale file, wrong path, no permission). */
-export class DaemonUnreachableError extends Error {
-  readonly code = 'STACKCTL_DAEMON_UNREACHABLE';
+export class DaemonUnreachableError extends StackdError {
   constructor(readonly socketPath: string, readonly reason: string, options?: ErrorOptions) {
-    super(`cannot reach stackd at ${socketPath} (${reason})`, options);
+    super('STACKCTL_DAEMON_UNREACHABLE', `cannot reach stackd at ${socketPath} (${reason})`, options);
   }
 }
 
 /** The daemon answered with an error body: `apiCode` is its stable code (unknown-stack, bad-request, ...). */
-export class ApiError extends Error {
-  readonly code = 'STACKCTL_API_ERROR';
+export class ApiError extends StackdError {
   constructor(readonly status: number, readonly apiCode: string, message: string) {
-    super(message);
+    super('STACKCTL_API_ERROR', message);
   }
 }
 
