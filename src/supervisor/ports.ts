@@ -2,6 +2,7 @@
 // these (`implements PodmanPort`, …) and import nothing else from the supervisor; the supervisor imports no
 // adapter code, not even a type. Tests pass small in-memory fakes of the same ports.
 import type { PersistedState, StackRecord } from '../core/persisted-state.js';
+import type { ImageRef, ManifestDoc, ManifestHead } from '../core/update/types.js';
 
 // --- compose --------------------------------------------------------------------------------------------
 
@@ -64,6 +65,21 @@ export interface PodmanPort {
   removeNetwork(name: string): Promise<boolean>;
 }
 
+/** Image operations the updater needs (podman's socket; the same client as PodmanPort). */
+export interface ImagePort {
+  /** raw GET /libpod/images/{nameOrId}/json (Id, Digest, RepoDigests, RepoTags, Os, Architecture), or undefined */
+  inspectImage(nameOrId: string): Promise<unknown>;
+  /**
+   * Pulls `reference` — always repo@sha256:… so that a tag moving during the run cannot change what arrives —
+   * and resolves with the pulled image's id. Credentials and `insecure` come from the user's podman config.
+   */
+  pullImage(reference: string, opts?: { signal?: AbortSignal }): Promise<string>;
+  /** tags an image (id or name) as repo:tag */
+  tagImage(image: string, repo: string, tag: string): Promise<void>;
+  /** the last `tail` lines of a container's output (stdout and stderr), for a rolled-back notification */
+  containerLogs(id: string, tail: number): Promise<string>;
+}
+
 // --- systemctl --user -----------------------------------------------------------------------------------
 
 export interface SystemctlOutcomeLike {
@@ -98,3 +114,43 @@ export interface StateStore {
 
 /** The metric kinds of stackd_preflight_violations_total. */
 export type ViolationKind = 'label-invariant' | 'drifted' | 'stale';
+
+// --- registries (manifests only: never a blob) -----------------------------------------------------------
+
+/**
+ * A registry's manifest endpoints. Authentication (auth.json, credential helpers, Bearer and Basic
+ * challenges, token cache), TLS or not (registries.conf `insecure`), at most 2 requests in flight per
+ * registry and 429 handling live behind it. Failures throw RegistryError (src/adapters/errors.ts) whose
+ * `code` says which: STACKD_REGISTRY_UNREACHABLE | _AUTH | _NOT_FOUND | _RATE_LIMITED | _PROTOCOL.
+ */
+export interface RegistryPort {
+  /** HEAD /v2/<repo>/manifests/<tag> with the OCI index, OCI manifest, Docker list and Docker v2 Accept types */
+  head(ref: ImageRef): Promise<ManifestHead>;
+  /** GET /v2/<repo>/manifests/<reference> (a tag or a digest) */
+  get(ref: ImageRef, reference: string): Promise<ManifestDoc>;
+}
+
+// --- notifications ---------------------------------------------------------------------------------------
+
+export type NotifyEvent =
+  | 'update-failed' | 'update-rolled-back' | 'update-available' | 'update-applied'
+  | 'reconcile-failed' | 'invariant-violation' | 'recovered';
+
+/** One message: a run's or a state change's, listing every stack/service it concerns. */
+export interface Notification {
+  event: NotifyEvent;
+  title: string;
+  /** plain text, redacted; may hold several lines (the failing container's last log lines) */
+  message: string;
+  priority: 'low' | 'default' | 'high';
+  tags: string[];
+  items: { stack: string; service?: string; image?: string; reason?: string }[];
+}
+
+/** One configured notifier (Gotify, ntfy, webhook). send() throws on failure; the dispatcher retries and counts. */
+export interface NotifierPort {
+  readonly kind: 'gotify' | 'ntfy' | 'webhook';
+  /** for logs and the failure metric: the notifier's URL without credentials */
+  readonly target: string;
+  send(n: Notification): Promise<void>;
+}
