@@ -71,6 +71,8 @@ function parseService(name: string, raw: unknown): ExpectedService {
     profiles: parseProfiles(name, raw['profiles']),
   };
   if (typeof raw['image'] === 'string') service.image = raw['image'];
+  // built from source here: a registry has nothing newer to offer (the updater skips it)
+  if (raw['build'] !== undefined) service.build = true;
   if (healthcheck) service.healthcheck = healthcheck;
   return service;
 }

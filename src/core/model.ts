@@ -60,6 +60,8 @@ export interface ExpectedService {
   healthcheck?: HealthcheckSpec;
   /** profiles it belongs to; services behind an inactive profile are not expected */
   profiles: string[];
+  /** the service has a `build:` section (its image is built here, not pulled) */
+  build?: boolean;
 }
 
 export interface HealthcheckSpec {
