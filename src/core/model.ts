@@ -8,7 +8,8 @@ export type { ReasonCode };
 export type DesiredState = 'running' | 'stopped' | 'removed';
 /** What a user asks for; each maps to one DesiredState (see desiredFor). */
 export type StackAction = 'up' | 'stop' | 'down';
-export type Phase = 'idle' | 'queued' | 'reconciling' | 'backoff';
+/** updating: an update holds the stack's queue slot (a reconcile requested meanwhile runs after it) */
+export type Phase = 'idle' | 'queued' | 'reconciling' | 'updating' | 'backoff';
 export type StackHealth = 'healthy' | 'progressing' | 'degraded' | 'down' | 'unknown';
 export type StackState = 'pending' | 'converged' | 'progressing' | 'degraded' | 'failed' | 'stopped' | 'removed';
 export type ResultKind = 'ok' | 'failed' | 'skipped';

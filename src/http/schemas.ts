@@ -11,7 +11,7 @@ import type { Job, Readiness } from '../supervisor/api.js';
 export const StackNameSchema = Type.String({ pattern: STACK_NAME_PATTERN.source });
 
 export const DesiredStateSchema = Type.Enum(['running', 'stopped', 'removed']);
-export const PhaseSchema = Type.Enum(['idle', 'queued', 'reconciling', 'backoff']);
+export const PhaseSchema = Type.Enum(['idle', 'queued', 'reconciling', 'updating', 'backoff']);
 export const StackHealthSchema = Type.Enum(['healthy', 'progressing', 'degraded', 'down', 'unknown']);
 export const StackStateSchema = Type.Enum(['pending', 'converged', 'progressing', 'degraded', 'failed', 'stopped', 'removed']);
 export const ResultKindSchema = Type.Enum(['ok', 'failed', 'skipped']);

@@ -57,6 +57,9 @@ interface Entry {
   attempt: number;
   retryTimer?: { cancel: () => void };
   retryAt?: number;
+  /** a reconcile or an exclusive task holds the stack's slot */
+  busy: boolean;
+  lockWaiters: (() => void)[];
 }
 
 const defaultTimer = (fn: () => void, ms: number) => {
@@ -131,11 +134,32 @@ export class ReconcileQueue {
     return this.pq.size + this.pq.pending;
   }
 
-  /** Forget a stack removed from the config (its pending waiters get nothing new queued). */
-  forget(stack: string): void {
-    const e = this.entries.get(stack);
-    e?.retryTimer?.cancel();
-    if (e && !e.running && !e.nextScheduled) this.entries.delete(stack);
+  /**
+   * Runs `task` in the stack's slot: it takes one of the queue's workers like a reconcile, never overlaps a
+   * reconcile of the same stack (it waits for a running one), and a reconcile triggered meanwhile runs right
+   * after it — an update and a reconcile of one stack never interleave.
+   */
+  runExclusive<T>(stack: string, phase: Phase, task: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('stackd is shutting down; not queuing more work'));
+    const e = this.entry(stack);
+    return new Promise<T>((resolve, reject) => {
+      void this.pq.add(async () => {
+        await this.lock(e, async () => {
+          e.running = true;
+          const before = e.phase;
+          this.setPhase(stack, e, phase);
+          try {
+            resolve(await task());
+          } catch (err) {
+            reject(err);
+          } finally {
+            e.running = false;
+            if (e.nextScheduled && !this.closed) this.enqueue(stack, e);
+            else this.setPhase(stack, e, e.retryTimer ? 'backoff' : before === 'backoff' ? 'backoff' : 'idle');
+          }
+        });
+      }).catch(reject);
+    });
   }
 
   /** Stop accepting work, cancel retries, and wait for running reconciles to finish. */
@@ -149,7 +173,7 @@ export class ReconcileQueue {
   private entry(stack: string): Entry {
     let e = this.entries.get(stack);
     if (!e) {
-      e = { phase: 'idle', running: false, nextWaiters: [], nextSources: [], nextScheduled: false, attempt: 0 };
+      e = { phase: 'idle', running: false, nextWaiters: [], nextSources: [], nextScheduled: false, attempt: 0, busy: false, lockWaiters: [] };
       this.entries.set(stack, e);
     }
     return e;
@@ -174,7 +198,25 @@ export class ReconcileQueue {
     });
   }
 
-  private async runOnce(stack: string, e: Entry): Promise<void> {
+  /** One holder of a stack's slot at a time (a reconcile or an exclusive task), in arrival order. */
+  private async lock(e: Entry, fn: () => Promise<void>): Promise<void> {
+    // a free slot is taken at once (no extra tick); a busy one is handed over in arrival order
+    if (e.busy) await new Promise<void>((resolve) => e.lockWaiters.push(resolve));
+    e.busy = true;
+    try {
+      await fn();
+    } finally {
+      const next = e.lockWaiters.shift();
+      if (next) next();
+      else e.busy = false;
+    }
+  }
+
+  private runOnce(stack: string, e: Entry): Promise<void> {
+    return this.lock(e, () => this.runLocked(stack, e));
+  }
+
+  private async runLocked(stack: string, e: Entry): Promise<void> {
     // Take the waiters now: triggers from here on belong to the next run.
     const waiters = e.nextWaiters;
     const sources = e.nextSources;

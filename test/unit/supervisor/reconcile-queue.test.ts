@@ -278,3 +278,55 @@ describe('options', () => {
     expect(() => makeQueue(async () => ok(''), { concurrency })).toThrow(/Expected `concurrency` to be an integer from 1 and up, got `/);
   });
 });
+
+describe('runExclusive: an update holds the stack slot', () => {
+  it('a reconcile triggered during the task waits and runs right after it', async () => {
+    const { calls, run } = controlledRuns();
+    const q = makeQueue(run);
+    const order: string[] = [];
+    let finishTask!: () => void;
+    const task = q.runExclusive('app', 'updating', () => new Promise<string>((r) => {
+      order.push('task start');
+      finishTask = () => { order.push('task end'); r('done'); };
+    }));
+    await tick();
+    expect(q.phase('app').phase).toBe('updating');
+    const v = q.trigger('app', 'request');
+    await tick();
+    expect(calls).toHaveLength(0);
+    finishTask();
+    expect(await task).toBe('done');
+    await tick();
+    expect(calls).toHaveLength(1);
+    order.push('reconcile');
+    calls[0]!.settle(ok('after'));
+    expect((await v).reason).toBe('after');
+    expect(order).toEqual(['task start', 'task end', 'reconcile']);
+  });
+
+  it('waits for a running reconcile of the same stack; other stacks are not held up', async () => {
+    const { calls, run } = controlledRuns();
+    const q = makeQueue(run, { concurrency: 3 });
+    void q.trigger('app', 'request');
+    await tick();
+    let started = false;
+    const task = q.runExclusive('app', 'updating', async () => { started = true; return 1; });
+    void q.trigger('other', 'request');
+    await tick();
+    expect(started).toBe(false);
+    expect(calls.map((c) => c.ctx.stack)).toEqual(['app', 'other']);
+    calls[0]!.settle(ok('r'));
+    await task;
+    expect(started).toBe(true);
+  });
+
+  it('a failing task rejects and frees the slot', async () => {
+    const { calls, run } = controlledRuns();
+    const q = makeQueue(run);
+    await expect(q.runExclusive('app', 'updating', async () => { throw new Error('pull failed'); })).rejects.toThrow('pull failed');
+    void q.trigger('app', 'request');
+    await tick();
+    expect(calls).toHaveLength(1);
+    expect(q.phase('app').phase).toBe('reconciling');
+  });
+});
