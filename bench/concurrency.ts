@@ -61,9 +61,10 @@ async function convergeAll(concurrency: number, round: number): Promise<number> 
     staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
     cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
     stateFile, removedStacks: 'keep', notify: [],
+    update: { mode: 'off', settleMs: 120_000, gateSlackMs: 30_000, notifyOnSuccess: false },
     stacks: names.map((name) => ({
       name, project: name, compose: [join(dir, 'compose.yml')], envFiles: [], unit: `${name}.service`,
-      startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0,
+      startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, update: 'off',
     })),
   };
   const { supervisor } = buildPipeline({

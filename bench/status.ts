@@ -16,7 +16,7 @@ const now = Date.now();
 const store = new ObservedStore();
 const stacks = Array.from({ length: STACKS }, (_, i) => ({
   name: `stack-${i}`, project: `stack-${i}`, compose: [`/srv/stack-${i}/compose.yml`], envFiles: [], unit: `stack-${i}.service`,
-  startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000,
+  startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000, update: 'apply' as const,
 }));
 for (const s of stacks) {
   const services = Array.from({ length: CONTAINERS }, (_, j) => ({
@@ -41,6 +41,7 @@ const config = {
   staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
   cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
   stateFile: '/nonexistent', removedStacks: 'stop' as const, notify: [], stacks,
+  update: { mode: 'apply' as const, settleMs: 120_000, gateSlackMs: 30_000, notifyOnSuccess: false },
 };
 const unused = () => { throw new Error('not used by this bench'); };
 const supervisor = new Supervisor({

@@ -17,6 +17,7 @@ export const CONFIG_DEFAULTS = {
   staleHealth: { startingFloor: '2m', unhealthyAfter: '5m', recheckWindow: '30m' },
   cleanup: { maxAge: '4h', timerMinAge: '60s', gcEvery: '1h', pruneEvery: '24h' },
   removedStacks: 'stop',
+  update: { mode: 'apply', settle: '2m', gateSlack: '30s', notifyOnSuccess: false },
 } as const;
 
 export type CheckName =
@@ -108,6 +109,15 @@ export const CleanupSchema = section({
   pruneEvery: duration(CONFIG_DEFAULTS.cleanup.pruneEvery),
 });
 
+const UPDATE_MODE_EXPECTED = 'expected off (never looked at), monitor (report and notify only) or apply (update, gate, roll back)';
+
+export const UpdateSchema = section({
+  mode: Type.Optional(Type.Enum(['off', 'monitor', 'apply'], { 'x-expected': UPDATE_MODE_EXPECTED, default: CONFIG_DEFAULTS.update.mode })),
+  settle: duration(CONFIG_DEFAULTS.update.settle),
+  gateSlack: duration(CONFIG_DEFAULTS.update.gateSlack, 'duration'),
+  notifyOnSuccess: Type.Optional(Type.Boolean({ 'x-expected': 'expected true or false', default: CONFIG_DEFAULTS.update.notifyOnSuccess })),
+});
+
 const notifierOptions = { additionalProperties: false, 'x-expected': 'expected a mapping of keys' } as const;
 
 export const GotifySchema = Type.Object(
@@ -165,6 +175,7 @@ export const StackSchema = Type.Object(
     startupTimeout: stackDuration(),
     envWait: stackDuration('duration'),
     healthWindow: stackDuration('duration'),
+    update: Type.Optional(Type.Enum(['off', 'monitor', 'apply'], { 'x-expected': UPDATE_MODE_EXPECTED })),
   },
   { additionalProperties: false, 'x-expected': 'expected a stack: a mapping with at least name and compose' },
 );
@@ -181,6 +192,7 @@ export const ConfigSchema = Type.Object(
     removedStacks: Type.Optional(Type.Enum(['stop', 'down', 'keep'], {
       'x-expected': 'expected stop (containers stopped, kept), down (containers and networks removed, volumes kept) or keep (left running)',
     })),
+    update: UpdateSchema,
     notify: Type.Optional(Type.Array(NotifierSchema, { 'x-expected': 'expected a list of notifiers' })),
     stacks: Type.Array(StackSchema, { 'x-expected': 'expected a list of stacks (an empty list [] is fine)' }),
   },

@@ -1,4 +1,5 @@
 import type { RemovedStackAction } from './model.js';
+import type { UpdateMode } from './update/types.js';
 
 // The resolved configuration: defaults applied, durations in milliseconds, paths absolute.
 // The YAML input shape is the TypeBox schema in config-schema.ts; parseConfig turns one into the other.
@@ -16,6 +17,8 @@ export interface StackConfig {
   startupTimeoutMs: number;
   envWaitMs: number;
   healthWindowMs: number;
+  /** registry updates of its labelled services: off, monitor (report only) or apply */
+  update: UpdateMode;
 }
 
 export type NotifierConfig =
@@ -40,6 +43,8 @@ export interface Config {
   stateFile: string;
   /** what happens to the containers of a stack that leaves the config */
   removedStacks: RemovedStackAction;
+  /** registry updates: the default mode, the gate's settle time (no healthcheck) and slack, success messages */
+  update: { mode: UpdateMode; settleMs: number; gateSlackMs: number; notifyOnSuccess: boolean };
   notify: NotifierConfig[];
   stacks: StackConfig[];
 }

@@ -347,6 +347,12 @@ function resolve(input: ConfigInput, source: string, ctx: ConfigEnvironment): { 
     },
     stateFile,
     removedStacks: input.removedStacks ?? D.removedStacks,
+    update: {
+      mode: input.update?.mode ?? D.update.mode,
+      settleMs: r.ms(input.update?.settle, D.update.settle, ['update', 'settle']),
+      gateSlackMs: r.ms(input.update?.gateSlack, D.update.gateSlack, ['update', 'gateSlack']),
+      notifyOnSuccess: input.update?.notifyOnSuccess ?? D.update.notifyOnSuccess,
+    },
     notify: (input.notify ?? []).map((n, i) => resolveNotifier(n, r, ['notify', i])),
     stacks: input.stacks.map((s, i): StackConfig => {
       const at = (key: string): Segment[] => ['stacks', i, key];
@@ -359,6 +365,7 @@ function resolve(input: ConfigInput, source: string, ctx: ConfigEnvironment): { 
         startupTimeoutMs: s.startupTimeout === undefined ? defaults.startupTimeoutMs : r.ms(s.startupTimeout, '', at('startupTimeout')),
         envWaitMs: s.envWait === undefined ? defaults.envWaitMs : r.ms(s.envWait, '', at('envWait')),
         healthWindowMs: s.healthWindow === undefined ? defaults.healthWindowMs : r.ms(s.healthWindow, '', at('healthWindow')),
+        update: s.update ?? input.update?.mode ?? D.update.mode,
       };
     }),
   };
@@ -464,7 +471,7 @@ function locate(doc: Document, at: Segment[]): number {
 
 // Sections written as a bare `api:` with every key commented out parse as null; treat them as absent, as a
 // reader of the file would.
-const SECTIONS = ['podman', 'api', 'queue', 'defaults', 'staleHealth', 'cleanup', 'notify'];
+const SECTIONS = ['podman', 'api', 'queue', 'defaults', 'staleHealth', 'cleanup', 'update', 'notify'];
 
 export function parseConfig(text: string, source: string, ctx: ConfigEnvironment): ParseConfigResult {
   const lineCounter = new LineCounter();

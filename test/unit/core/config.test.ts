@@ -34,6 +34,7 @@ const DEFAULT_SECTIONS = {
   cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
   stateFile: '/home/alice/.local/state/stackd/state.json',
   removedStacks: 'stop',
+  update: { mode: 'apply', settleMs: 120_000, gateSlackMs: 30_000, notifyOnSuccess: false },
   notify: [],
 };
 
@@ -55,6 +56,7 @@ stacks:
     envFiles: [/run/user/1000/secrets/paperless.env]
     startupTimeout: 1h
     healthWindow: 0s
+    update: monitor
 `);
     expect(config.stacks).toEqual([
       {
@@ -66,6 +68,7 @@ stacks:
         startupTimeoutMs: 120_000,
         envWaitMs: 0,
         healthWindowMs: 90_000,
+        update: 'apply',
       },
       {
         name: 'paperless',
@@ -76,6 +79,7 @@ stacks:
         startupTimeoutMs: 3_600_000,
         envWaitMs: 0,
         healthWindowMs: 0,
+        update: 'monitor',
       },
     ]);
   });
@@ -268,7 +272,7 @@ describe('parseConfig: unknown keys', () => {
       'did you mean compose?',
     ]],
     ['stacks: [{ name: a, compose: a.yml, envfile: x }]', 'stacks[0].envfile', ['did you mean envFiles?']],
-    ['stack: []', 'stack', ['unknown key; expected one of podman, api, queue, defaults, staleHealth, cleanup, stateFile, removedStacks, notify, stacks', 'did you mean stacks?']],
+    ['stack: []', 'stack', ['unknown key; expected one of podman, api, queue, defaults, staleHealth, cleanup, stateFile, removedStacks, update, notify, stacks', 'did you mean stacks?']],
     ['queue: { concurency: 4 }\nstacks: []', 'queue.concurency', ['expected one of concurrency, retryBase, retryMax, resync', 'did you mean concurrency?']],
     ['notify: [{ slack: { url: "http://s" } }]\nstacks: []', 'notify[0].slack', ['unknown key; expected one of gotify, ntfy, webhook']],
     ['notify: [{ gotify: { url: "http://g", tokenFile: t, token: x } }]\nstacks: []', 'notify[0].gotify.token', ['expected one of url, tokenFile, priority']],
@@ -366,6 +370,7 @@ describe('config/stackd.example.yaml', () => {
         startupTimeoutMs: 600_000,
         envWaitMs: 30_000,
         healthWindowMs: 300_000,
+        update: 'apply',
       },
       {
         name: 'paperless',
@@ -376,6 +381,7 @@ describe('config/stackd.example.yaml', () => {
         startupTimeoutMs: 300_000,
         envWaitMs: 30_000,
         healthWindowMs: 300_000,
+        update: 'apply',
       },
     ]);
   });
@@ -412,5 +418,25 @@ describe('removedStacks', () => {
     expect(all[0]?.path).toBe('removedStacks');
     expect(all[0]?.message).toContain('expected stop');
     expect(all[0]?.message).toContain('volumes kept');
+  });
+});
+
+describe('update', () => {
+  it('the global mode is each stack\'s default; a stack may set its own', () => {
+    const c = ok('update: { mode: monitor, settle: 90s, gateSlack: 0 }\nstacks: [{ name: a, compose: /a.yml }, { name: b, compose: /b.yml, update: off }]');
+    expect(c.stacks.map((s) => s.update)).toEqual(['monitor', 'off']);
+    expect(c.update).toEqual({ mode: 'monitor', settleMs: 90_000, gateSlackMs: 0, notifyOnSuccess: false });
+  });
+
+  it.each([
+    ['stacks: [{ name: a, compose: /a.yml, update: yes }]', 'stacks[0].update', 'expected off'],
+    ['update: { mode: always }\nstacks: []', 'update.mode', 'expected off'],
+    ['update: { settle: soon }\nstacks: []', 'update.settle', 'expected a duration'],
+    ['update: { notifyOnSuccess: 1 }\nstacks: []', 'update.notifyOnSuccess', 'expected true or false'],
+  ])('%s → an issue at %s', (yaml, path, message) => {
+    const all = issues(yaml);
+    expect(all).toHaveLength(1);
+    expect(all[0]?.path).toBe(path);
+    expect(all[0]?.message).toContain(message);
   });
 });

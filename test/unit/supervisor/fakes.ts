@@ -609,7 +609,7 @@ export const PODMAN_COMPOSE: ComposeProviderVerdict = {
 export function stackConfig(name: string, over: Partial<StackConfig> = {}): StackConfig {
   return {
     name, project: name, compose: [`/srv/${name}/compose.yml`], envFiles: [], unit: `${name}.service`,
-    startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, ...over,
+    startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, update: 'apply', ...over,
   };
 }
 
@@ -624,6 +624,7 @@ export function makeConfig(stacks: StackConfig[], over: Partial<Config> = {}): C
     staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
     cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
     stateFile: STATE_FILE,
+    update: { mode: 'apply', settleMs: 120_000, gateSlackMs: 30_000, notifyOnSuccess: false },
     removedStacks: 'stop' satisfies RemovedStackAction,
     notify: [],
     stacks,
