@@ -68,7 +68,7 @@ export class ComposeRunner implements ComposePort {
   }
 
   up(spec: ComposeSpec): Promise<ComposeResult> {
-    return this.exec(spec, ['up', '-d', '--remove-orphans']);
+    return this.exec(spec, ['up', '-d', '--remove-orphans', ...(spec.pullNever ? ['--pull', 'never'] : [])]);
   }
 
   stop(spec: ComposeSpec): Promise<ComposeResult> {

@@ -21,6 +21,7 @@ export const REASONS = {
   'label-invariant': { retry: 'inputs', meaning: 'a service lacks PODMAN_SYSTEMD_UNIT=<unit>; nothing was touched: add the label named' },
   'podman-unreachable': { retry: 'clock', meaning: 'the podman API socket did not answer' },
   'preflight-remove-failed': { retry: 'clock', meaning: 'preflight could not remove a drifted or stale container' },
+  'update-rollback-failed': { retry: 'inputs', meaning: 'an update failed its health gate and the rollback failed too; both reasons are given' },
   'not-configured': { retry: 'none', meaning: 'the stack left the config; removedStacks decided what happened to its containers' },
   unchanged: { retry: 'none', meaning: 'skipped: inputs unchanged since the last successful up and every service is running' },
   internal: { retry: 'clock', meaning: 'a bug in stackd; the reason has the message (please report it)' },

@@ -17,6 +17,8 @@ export interface ComposeSpec {
   /** default: the directory of the first compose file (compose resolves relative paths from there) */
   cwd?: string;
   signal?: AbortSignal;
+  /** `up --pull never`: a rollback must run the re-tagged local image, never whatever the registry has now */
+  pullNever?: boolean;
 }
 
 /** What a compose run did; exit code and stderr are the verdict (judging them is the reconciler's job). */

@@ -83,3 +83,23 @@ function sameImage(a: string, b: string): boolean {
 function short(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
 }
+
+/** A gate sample from podman's container inspect (undefined inspect: the container is gone). */
+export function gateSampleFromInspect(raw: unknown): GateSample {
+  if (typeof raw !== 'object' || raw === null) return {};
+  const r = raw as { State?: unknown; RestartCount?: unknown; Image?: unknown };
+  const state = typeof r.State === 'object' && r.State !== null ? (r.State as Record<string, unknown>) : {};
+  const health = typeof state['Health'] === 'object' && state['Health'] !== null ? (state['Health'] as Record<string, unknown>) : undefined;
+  const out: GateSample = {};
+  if (typeof state['Status'] === 'string') out.state = state['Status'];
+  if (health && typeof health['Status'] === 'string' && health['Status'] !== '') out.health = health['Status'];
+  if (typeof r.RestartCount === 'number') out.restartCount = r.RestartCount;
+  if (typeof state['ExitCode'] === 'number') out.exitCode = state['ExitCode'];
+  if (typeof r.Image === 'string') out.imageId = r.Image;
+  return out;
+}
+
+/** The image id of podman's image inspect answer (Id), or undefined. */
+export function imageIdOf(raw: unknown): string | undefined {
+  return typeof raw === 'object' && raw !== null && 'Id' in raw && typeof raw.Id === 'string' ? raw.Id : undefined;
+}

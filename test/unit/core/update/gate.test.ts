@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gateSpec, judgeGate, wantsOnDemandCheck, type GateInput } from '../../../../src/core/update/gate.js';
+import { gateSampleFromInspect, gateSpec, imageIdOf, judgeGate, wantsOnDemandCheck, type GateInput } from '../../../../src/core/update/gate.js';
 
 const HC = { disabled: false, intervalMs: 10_000, timeoutMs: 5_000, retries: 3, startPeriodMs: 20_000 };
 
@@ -58,5 +58,20 @@ describe('wantsOnDemandCheck (podman 19326: a missing healthcheck timer)', () =>
   });
   it('never without a healthcheck', () => {
     expect(wantsOnDemandCheck({ kind: 'settle', settleMs: 1 }, 'starting', 1e9)).toBe(false);
+  });
+});
+
+describe('gateSampleFromInspect', () => {
+  it('reads state, health, restarts, exit code and image id from a libpod inspect', () => {
+    const raw = { Id: 'c1', Image: 'sha256:img', RestartCount: 2, State: { Status: 'running', ExitCode: 0, Health: { Status: 'healthy' } } };
+    expect(gateSampleFromInspect(raw)).toEqual({ state: 'running', health: 'healthy', restartCount: 2, exitCode: 0, imageId: 'sha256:img' });
+  });
+  it('a container without a healthcheck has no health; a gone one is empty', () => {
+    expect(gateSampleFromInspect({ State: { Status: 'exited', ExitCode: 1, Health: { Status: '' } } })).toEqual({ state: 'exited', exitCode: 1 });
+    expect(gateSampleFromInspect(undefined)).toEqual({});
+  });
+  it('imageIdOf', () => {
+    expect(imageIdOf({ Id: 'abc' })).toBe('abc');
+    expect(imageIdOf(undefined)).toBeUndefined();
   });
 });

@@ -1,0 +1,398 @@
+// Registry updates that stackd owns (podman auto-update cannot update compose-created containers: podman
+// issue 19688). One run: look at every labelled service of every stack (a registry is asked for manifests only,
+// never a blob), then, per stack and inside that stack's queue slot, apply what changed:
+//   pin the running image under a tag stackd owns → pull by digest → tag it to the reference → `compose up`
+//   → verify each new container runs the pulled image → health gate → keep, or roll back (re-tag the pinned
+//   image, `up --pull never`, gate again) and remember the bad digest so it is never tried again.
+// Every step is persisted before it is taken, so a stackd killed midway resumes or rolls back at start.
+import type { Logger } from 'pino';
+import type { Config, StackConfig } from '../core/config-types.js';
+import { describeComposeError } from '../core/compose-errors.js';
+import { errorMessage } from '../core/errors.js';
+import type { ObservedContainer } from '../core/model.js';
+import { updateCandidates, type UpdateCandidate } from '../core/update/candidates.js';
+import { gateSampleFromInspect, gateSpec, imageIdOf, judgeGate, wantsOnDemandCheck, type GateSpec } from '../core/update/gate.js';
+import { reportOk } from '../core/update/report.js';
+import type { ApplyProgress, UpdateReport, UpdateRow } from '../core/update/types.js';
+import {
+  EMPTY_UPDATE_STATE, findBadDigest, withBadDigest, withProgress, withoutProgress, type UpdateState,
+} from '../core/update/update-state.js';
+import type { ObservedStore } from './observed-store.js';
+import type { ComposePort, FilesPort, ImagePort, PodmanPort } from './ports.js';
+import { readStackInputs } from './stack-inputs.js';
+
+/** What the registry (or, for the local policy, the local image store) says about one reference. */
+export type CheckOutcome =
+  | { kind: 'up-to-date' }
+  /** digest: the platform manifest digest to apply; pullRef: repo@digest (local policy: the local image id) */
+  | { kind: 'update'; digest: string; pullRef: string }
+  | { kind: 'failed'; reason: string; rateLimitedRegistry?: string };
+
+/** Checks one reference against its registry; `localImage` is podman's inspect of the reference (or undefined). */
+export type ReferenceChecker = (reference: string, localImage: unknown) => Promise<CheckOutcome>;
+
+export interface UpdaterDeps {
+  config: () => Config;
+  store: ObservedStore;
+  podman: Pick<PodmanPort, 'inspectContainer' | 'runHealthcheck'> & ImagePort;
+  compose: Pick<ComposePort, 'up'>;
+  files: FilesPort;
+  childEnv: Readonly<Record<string, string>>;
+  check: ReferenceChecker;
+  /** re-lists a stack's containers into the store */
+  observe: (stack: StackConfig) => Promise<ObservedContainer[]>;
+  /** runs a task in the stack's queue slot (a reconcile of the same stack waits) */
+  exclusive: <T>(stack: string, task: () => Promise<T>) => Promise<T>;
+  state: { load(): Promise<UpdateState>; save(s: UpdateState): Promise<void> };
+  /** told about every finished run (notifications, metrics) */
+  onReport?: (report: UpdateReport, logTails: Map<string, string>) => void;
+  logger: Logger;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** how often the gate looks at the containers */
+  pollMs?: number;
+}
+
+/** The repository stackd pins running images under before it changes them (rollback targets). */
+export const PIN_REPOSITORY = 'localhost/stackd-rollback';
+
+interface PlannedService {
+  candidate: UpdateCandidate;
+  row: UpdateRow;
+  container?: ObservedContainer;
+  outcome?: Extract<CheckOutcome, { kind: 'update' }>;
+}
+
+export class Updater {
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private running?: Promise<UpdateReport>;
+  private memory: UpdateState = EMPTY_UPDATE_STATE;
+  private loaded = false;
+
+  constructor(private readonly deps: UpdaterDeps) {
+    this.now = deps.now ?? Date.now;
+    this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** One run at a time: a second request while one runs joins it (its answer is that run's report). */
+  run(opts: { stack?: string; dryRun: boolean }): Promise<UpdateReport> {
+    this.running ??= this.runOnce(opts).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Image ids the prune must keep: what stackd pinned for a rollback that may still be needed. */
+  keepImageIds(): ReadonlySet<string> {
+    return new Set(this.memory.inProgress.flatMap((p) => p.services.map((s) => s.previousImageId)));
+  }
+
+  /** At start: finish or undo every apply a killed stackd left behind, so no stack stays half-applied. */
+  async resume(): Promise<void> {
+    await this.loadMemory();
+    for (const p of [...this.memory.inProgress]) {
+      const stack = this.deps.config().stacks.find((s) => s.name === p.stack);
+      const log = this.deps.logger.child({ stack: p.stack, component: 'updater' });
+      if (!stack) {
+        log.warn({ step: p.step }, 'an interrupted update of a stack no longer configured is forgotten');
+        await this.saveMemory(withoutProgress(this.memory, p.stack));
+        continue;
+      }
+      log.warn({ step: p.step, services: p.services.map((s) => s.service) }, 'an update was interrupted; finishing it');
+      await this.deps.exclusive(stack.name, async () => {
+        const rows = new Map<string, UpdateRow>();
+        if (p.step === 'up' || p.step === 'gated') {
+          // the new containers may be up: the gate decides, exactly as if stackd had not stopped
+          const verdict = await this.gate(stack, p, 'target', log);
+          if (verdict === undefined) {
+            await this.saveMemory(withoutProgress(this.memory, stack.name));
+            log.info('the interrupted update passed its health gate; kept');
+            return;
+          }
+          await this.rollBack(stack, p, verdict, rows, log, true);
+        } else {
+          // before `up` nothing of the new image runs: undo the re-tag (if any), bring back what ran
+          await this.rollBack(stack, p, 'stackd stopped during the update', rows, log, false);
+        }
+      }).catch((err: unknown) => log.error({ err }, 'could not finish the interrupted update'));
+    }
+  }
+
+  private async runOnce(opts: { stack?: string; dryRun: boolean }): Promise<UpdateReport> {
+    await this.loadMemory();
+    const startedAt = new Date(this.now()).toISOString();
+    const cfg = this.deps.config();
+    const stacks = opts.stack === undefined ? cfg.stacks : cfg.stacks.filter((s) => s.name === opts.stack);
+    const rows: UpdateRow[] = [];
+    const rateLimited = new Set<string>();
+    const checked = new Map<string, Promise<CheckOutcome>>();
+    const logTails = new Map<string, string>();
+    const perStack: { stack: StackConfig; planned: PlannedService[] }[] = [];
+
+    for (const stack of stacks) {
+      const planned = await this.plan(stack, opts.dryRun, checked, rateLimited);
+      rows.push(...planned.map((p) => p.row));
+      perStack.push({ stack, planned });
+    }
+    for (const { stack, planned } of perStack) {
+      const toApply = planned.filter((p) => p.outcome && p.row.Updated === 'pending' && stack.update === 'apply' && !opts.dryRun);
+      if (toApply.length === 0) continue;
+      const log = this.deps.logger.child({ stack: stack.name, component: 'updater' });
+      await this.deps.exclusive(stack.name, () => this.apply(stack, toApply, log, logTails))
+        .catch((err: unknown) => {
+          for (const p of toApply) Object.assign(p.row, { Updated: 'failed', Reason: `update failed: ${errorMessage(err)}` });
+        });
+    }
+    const report: UpdateReport = {
+      ok: reportOk(rows), dryRun: opts.dryRun, startedAt, finishedAt: new Date(this.now()).toISOString(), rows, rateLimited: [...rateLimited],
+    };
+    this.deps.onReport?.(report, logTails);
+    return report;
+  }
+
+  /** The rows of one stack: every labelled service, checked (once per reference per run) but not changed. */
+  private async plan(stack: StackConfig, dryRun: boolean, checked: Map<string, Promise<CheckOutcome>>, rateLimited: Set<string>): Promise<PlannedService[]> {
+    const model = this.deps.store.get(stack.name).model;
+    const base = { Unit: stack.unit, stack: stack.name };
+    if (!model) {
+      return [{
+        candidate: { service: '', reference: '', policy: 'registry' },
+        row: { ...base, Container: '', ContainerName: '', ContainerID: '', Image: '', Policy: '', Updated: 'failed', service: '',
+          Reason: `stack "${stack.name}" has not been reconciled yet, so its compose model is unknown; run: stackctl up ${stack.name}` },
+      }];
+    }
+    const containers = this.deps.store.get(stack.name).containers;
+    const { candidates, skipped } = updateCandidates(model, stack.update);
+    const out: PlannedService[] = skipped.map((s) => {
+      const c = containers.find((x) => x.service === s.service);
+      return {
+        candidate: { service: s.service, reference: s.reference, policy: 'registry' },
+        row: { ...base, ...containerCols(c, s.service), Image: s.reference, Policy: s.policy, Updated: 'skipped', Reason: s.reason, service: s.service },
+      };
+    });
+    for (const candidate of candidates) {
+      const c = containers.find((x) => x.service === candidate.service && x.state === 'running') ?? containers.find((x) => x.service === candidate.service);
+      const row: UpdateRow = { ...base, ...containerCols(c, candidate.service), Image: candidate.reference, Policy: candidate.policy, Updated: 'false', service: candidate.service };
+      const planned: PlannedService = { candidate, row, ...(c ? { container: c } : {}) };
+      out.push(planned);
+      if (!c) {
+        Object.assign(row, { Updated: 'skipped', Reason: 'no container for this service (stack stopped?)' });
+        continue;
+      }
+      const key = `${candidate.policy} ${candidate.reference}`;
+      let outcome = checked.get(key);
+      if (!outcome) {
+        outcome = this.checkOne(candidate).catch((err: unknown): CheckOutcome => ({ kind: 'failed', reason: errorMessage(err) }));
+        checked.set(key, outcome);
+      }
+      const o = await outcome;
+      if (o.kind === 'failed') {
+        if (o.rateLimitedRegistry) rateLimited.add(o.rateLimitedRegistry);
+        Object.assign(row, { Updated: 'failed', Reason: o.reason });
+        continue;
+      }
+      if (o.kind === 'up-to-date') continue;
+      row.remoteDigest = o.digest;
+      if (c.imageId && sameId(c.imageId, o.pullRef)) continue; // local policy: already running it
+      const bad = findBadDigest(this.memory, candidate.reference, o.digest);
+      if (bad) {
+        Object.assign(row, { Updated: 'skipped', Reason: `bad digest ${o.digest.slice(0, 19)}… (rolled back ${bad.at}: ${bad.reason}); waiting for a newer one` });
+        continue;
+      }
+      row.Updated = 'pending';
+      if (stack.update === 'monitor') row.Reason = 'update available (update: monitor)';
+      else if (dryRun) row.Reason = 'update available (dry run)';
+      planned.outcome = o;
+    }
+    return out;
+  }
+
+  private async checkOne(candidate: UpdateCandidate): Promise<CheckOutcome> {
+    const local = await this.deps.podman.inspectImage(candidate.reference);
+    if (candidate.policy === 'local') {
+      // `local`: the image under the reference was rebuilt here; the container should run it
+      const id = imageIdOf(local);
+      return id ? { kind: 'update', digest: id, pullRef: id } : { kind: 'failed', reason: `no local image ${candidate.reference}` };
+    }
+    return this.deps.check(candidate.reference, local);
+  }
+
+  private async apply(stack: StackConfig, services: PlannedService[], log: Logger, logTails: Map<string, string>): Promise<void> {
+    const stamp = new Date(this.now()).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14);
+    const progress: ApplyProgress = {
+      stack: stack.name,
+      step: 'pinned',
+      startedAt: new Date(this.now()).toISOString(),
+      services: services.map((p) => ({
+        service: p.candidate.service,
+        reference: p.candidate.reference,
+        previousImageId: p.container?.imageId ?? '',
+        pinTag: `${PIN_REPOSITORY}/${stack.name}-${p.candidate.service}:${stamp}`,
+        targetDigest: p.outcome?.digest ?? '',
+      })),
+    };
+    const rows = new Map(services.map((p) => [p.candidate.service, p.row]));
+    const step = async (s: ApplyProgress['step']) => {
+      progress.step = s;
+      await this.saveMemory(withProgress(this.memory, { ...progress, services: [...progress.services] }));
+    };
+    await step('pinned');
+    for (const s of progress.services) {
+      if (!s.previousImageId) throw new Error(`service ${s.service} has no running image to pin, so it could not be rolled back`);
+      const [repo, tag] = splitTag(s.pinTag);
+      await this.deps.podman.tagImage(s.previousImageId, repo, tag);
+    }
+    log.info({ services: progress.services.map((s) => ({ service: s.service, reference: s.reference, digest: s.targetDigest })) }, 'update: pulling');
+    await step('pulled');
+    const pulled = new Map<string, string>();
+    for (const p of services) {
+      const o = p.outcome;
+      if (!o) continue;
+      pulled.set(p.candidate.service, p.candidate.policy === 'local' ? o.pullRef : await this.deps.podman.pullImage(o.pullRef));
+    }
+    await step('retagged');
+    for (const p of services) {
+      const id = pulled.get(p.candidate.service);
+      if (!id || p.candidate.policy === 'local') continue;
+      const [repo, tag] = splitTag(p.candidate.reference);
+      await this.deps.podman.tagImage(id, repo, tag);
+    }
+    await step('up');
+    const upFailure = await this.composeUp(stack, false);
+    const verdict = upFailure ?? await this.gate(stack, progress, 'target', log, pulled);
+    if (verdict === undefined) {
+      for (const r of rows.values()) Object.assign(r, { Updated: 'true', Reason: undefined });
+      await this.saveMemory(withoutProgress(this.memory, stack.name));
+      log.info({ services: [...rows.keys()] }, 'update applied and healthy');
+      return;
+    }
+    // keep the failing container's last words for the notification before the rollback replaces it
+    for (const c of await this.deps.observe(stack).catch(() => [])) {
+      if (rows.has(c.service)) logTails.set(`${stack.name}/${c.service}`, await this.deps.podman.containerLogs(c.id, 20).catch(() => ''));
+    }
+    for (const s of progress.services) {
+      this.memory = withBadDigest(this.memory, {
+        reference: s.reference, digest: s.targetDigest, stack: stack.name, service: s.service, at: new Date(this.now()).toISOString(), reason: verdict,
+      });
+    }
+    await this.rollBack(stack, progress, verdict, rows, log, true);
+  }
+
+  /** Re-tag the pinned images to their references and bring them back up without pulling; gate them again. */
+  private async rollBack(stack: StackConfig, p: ApplyProgress, why: string, rows: Map<string, UpdateRow>, log: Logger, wasUp: boolean): Promise<void> {
+    const progress: ApplyProgress = { ...p, step: 'rolling-back' };
+    await this.saveMemory(withProgress(this.memory, progress));
+    log.warn({ why, services: p.services.map((s) => s.service) }, 'update failed its health gate; rolling back');
+    let rollbackFailure: string | undefined;
+    try {
+      for (const s of p.services) {
+        const [repo, tag] = splitTag(s.reference);
+        if (s.previousImageId) await this.deps.podman.tagImage(s.previousImageId, repo, tag);
+      }
+      rollbackFailure = await this.composeUp(stack, true);
+      rollbackFailure ??= await this.gate(stack, progress, 'previous', log);
+    } catch (err) {
+      rollbackFailure = errorMessage(err);
+    }
+    for (const s of p.services) {
+      const row = rows.get(s.service);
+      if (!row) continue;
+      if (rollbackFailure) Object.assign(row, { Updated: 'failed', Reason: `update failed: ${why}; rollback failed: ${rollbackFailure}` });
+      else Object.assign(row, { Updated: 'rolled back', Reason: why });
+    }
+    if (rollbackFailure) {
+      const at = new Date(this.now()).toISOString();
+      this.deps.store.update(stack.name, {
+        lastResult: { result: 'failed', reasonCode: 'update-rollback-failed', reason: `stack "${stack.name}": update failed: ${why}; rollback failed: ${rollbackFailure}`, startedAt: p.startedAt, finishedAt: at, durationMs: Date.parse(at) - Date.parse(p.startedAt) },
+      });
+      log.error({ why, rollbackFailure }, 'update rollback failed');
+    } else {
+      log.warn({ why, wasUp }, 'update rolled back');
+    }
+    await this.saveMemory(withoutProgress(this.memory, stack.name));
+  }
+
+  private async composeUp(stack: StackConfig, pullNever: boolean): Promise<string | undefined> {
+    const inputs = await readStackInputs(stack, this.deps.files, this.deps.childEnv);
+    if (inputs.failure) return inputs.failure.reason;
+    const out = await this.deps.compose.up({ ...inputs.spec(stack.startupTimeoutMs), pullNever });
+    if (out.ok) return undefined;
+    return out.timedOut ? `compose up did not finish within ${Math.round(stack.startupTimeoutMs / 1000)}s` : `compose up failed: ${describeComposeError(out.stderr, inputs.redact)}`;
+  }
+
+  /**
+   * The health gate over the updated services' containers: undefined when every one passed, else why not.
+   * `which`: the image each must run — the pulled one, or (after a rollback) the pinned previous one.
+   */
+  private async gate(stack: StackConfig, p: ApplyProgress, which: 'target' | 'previous', log: Logger, pulled?: Map<string, string>): Promise<string | undefined> {
+    const cfg = this.deps.config();
+    const model = this.deps.store.get(stack.name).model;
+    const started = this.now();
+    const specs = new Map<string, GateSpec>(p.services.map((s) => [
+      s.service, gateSpec(model?.services.find((x) => x.name === s.service)?.healthcheck, cfg.update.settleMs, cfg.update.gateSlackMs),
+    ]));
+    const initialRestarts = new Map<string, number>();
+    const runningSince = new Map<string, number>();
+    const passed = new Set<string>();
+    for (;;) {
+      const containers = await this.deps.observe(stack);
+      for (const s of p.services) {
+        if (passed.has(s.service)) continue;
+        const c = containers.find((x) => x.service === s.service && x.state === 'running') ?? containers.find((x) => x.service === s.service);
+        const spec = specs.get(s.service) ?? { kind: 'settle', settleMs: cfg.update.settleMs };
+        const elapsed = this.now() - started;
+        const raw = c ? await this.deps.podman.inspectContainer(c.id) : undefined;
+        const sample = gateSampleFromInspect(raw);
+        if (c && wantsOnDemandCheck(spec, sample.health, elapsed)) {
+          // podman 19326: a missing healthcheck timer leaves a container `starting` for ever
+          await this.deps.podman.runHealthcheck(c.id, spec.kind === 'healthcheck' ? spec.timeoutMs + 10_000 : 30_000).catch(() => undefined);
+        }
+        if (!initialRestarts.has(s.service)) initialRestarts.set(s.service, sample.restartCount ?? 0);
+        if (!runningSince.has(s.service) && sample.state === 'running') runningSince.set(s.service, this.now());
+        const expected = which === 'previous' ? s.previousImageId : pulled?.get(s.service) ?? '';
+        const verdict = judgeGate({
+          spec, sample, expectedImageId: expected || sample.imageId || '',
+          initialRestarts: initialRestarts.get(s.service) ?? 0,
+          elapsedMs: elapsed,
+          runningForMs: this.now() - (runningSince.get(s.service) ?? this.now()),
+        });
+        if (verdict.kind === 'fail') return `service ${s.service}: ${verdict.reason}`;
+        if (verdict.kind === 'pass') {
+          passed.add(s.service);
+          log.info({ service: s.service, which }, 'health gate passed');
+        }
+      }
+      if (passed.size === p.services.length) return undefined;
+      await this.sleep(this.deps.pollMs ?? 2_000);
+    }
+  }
+
+  private async loadMemory(): Promise<void> {
+    if (this.loaded) return;
+    this.memory = await this.deps.state.load();
+    this.loaded = true;
+  }
+
+  private async saveMemory(next: UpdateState): Promise<void> {
+    await this.deps.state.save(next);
+    this.memory = next;
+  }
+}
+
+function containerCols(c: ObservedContainer | undefined, service: string): Pick<UpdateRow, 'Container' | 'ContainerName' | 'ContainerID'> {
+  return c ? { Container: c.id.slice(0, 12), ContainerName: c.name, ContainerID: c.id } : { Container: '', ContainerName: `(${service})`, ContainerID: '' };
+}
+
+/** "host:5000/a/b:tag" → ["host:5000/a/b", "tag"] (a ":" before the last "/" is a port); no tag → latest. */
+export function splitTag(ref: string): [string, string] {
+  const name = ref.split('@')[0] ?? ref;
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? [name.slice(0, colon), name.slice(colon + 1)] : [name, 'latest'];
+}
+
+function sameId(a: string, b: string): boolean {
+  const x = a.replace(/^sha256:/, '');
+  const y = b.replace(/^sha256:/, '');
+  return x.length >= 12 && y.length >= 12 && (x.startsWith(y) || y.startsWith(x));
+}
