@@ -50,8 +50,9 @@ export class StackdClient {
     return (await this.#call('POST', `/v1/stacks/${encodeURIComponent(name)}/${action}`, JobEnvelopeSchema)).job;
   }
 
-  async startJob(kind: 'check' | 'gc', stack?: string): Promise<Job> {
-    return (await this.#call('POST', `/v1/${kind}`, JobEnvelopeSchema, stack === undefined ? {} : { stack })).job;
+  async startJob(kind: 'check' | 'gc' | 'update', stack?: string, options: { dryRun?: boolean } = {}): Promise<Job> {
+    const body = { ...(stack === undefined ? {} : { stack }), ...(kind === 'update' && options.dryRun ? { dryRun: true } : {}) };
+    return (await this.#call('POST', `/v1/${kind}`, JobEnvelopeSchema, body)).job;
   }
 
   /** Long-poll: the job once it is finished, or its current state after `waitMs`. */

@@ -41,6 +41,10 @@ Commands:
                                      the compose files only, without stackd or podman (for CI):
                                      label invariant and file warnings; exit 1 on a violation
   gc                                 remove orphaned healthcheck timers
+  update [NAME] [--dry-run]          registry updates of the services labelled io.containers.autoupdate:
+                                     check, pull by digest, recreate, health gate, roll back; a table in
+                                     podman auto-update's columns; exit 1 when any row failed or rolled
+                                     back. --dry-run only asks the registries (nothing pulled or changed)
 
 Options:
   --socket PATH   stackd's API socket (env STACKD_SOCKET; default $XDG_RUNTIME_DIR/stackd/stackd.sock)
@@ -74,6 +78,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         healthy: { type: 'boolean', default: false },
         timeout: { type: 'string' },
         offline: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
         config: { type: 'string' },
       },
     });
@@ -102,6 +107,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     const [command, ...args] = positionals;
     const opts: ActionOptions = { noBlock: values['no-block'], healthy: values.healthy, timeout: values.timeout };
+    if (command !== 'update' && values['dry-run']) throw new UsageError('--dry-run applies only to "update"');
     if (command !== 'up' && (opts.noBlock || opts.healthy)) throw new UsageError('--no-block and --healthy apply only to "up"');
     if (command !== 'up' && command !== 'stop' && command !== 'down' && opts.timeout !== undefined) {
       throw new UsageError('--timeout applies only to "up", "stop" and "down"');
@@ -111,6 +117,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'up': case 'stop': case 'down': return await stackAction(ctx, command, requiredName(command, args), opts);
       case 'check': return await job(ctx, 'check', optionalName(command, args));
       case 'gc': noArgs(command, args); return await job(ctx, 'gc', undefined);
+      case 'update': return await job(ctx, 'update', optionalName(command, args), { dryRun: values['dry-run'] });
       case undefined: throw new UsageError('missing command');
       default: throw new UsageError(`unknown command "${command}"`);
     }
@@ -149,9 +156,9 @@ async function status(ctx: Ctx, name: string | undefined): Promise<number> {
   return EXIT.ok;
 }
 
-/** check and gc: followed to the end without a deadline (no systemd unit waits on them). */
-async function job(ctx: Ctx, kind: 'check' | 'gc', stack: string | undefined): Promise<number> {
-  const done = await follow(ctx, await ctx.client.startJob(kind, stack));
+/** check, gc and update: followed to the end without a deadline (a health gate may take minutes). */
+async function job(ctx: Ctx, kind: 'check' | 'gc' | 'update', stack: string | undefined, options: { dryRun?: boolean } = {}): Promise<number> {
+  const done = await follow(ctx, await ctx.client.startJob(kind, stack, options));
   if (ctx.json) printJson(ctx, done);
   else ctx.io.stdout.write(renderJobOutput(done.output));
   if (!succeeded(done)) {

@@ -10,7 +10,7 @@ import Type from 'typebox';
 import { UnknownStackError } from '../supervisor/api.js';
 import type { StackAction, SupervisorApi } from '../supervisor/api.js';
 import {
-  ErrorBodySchema, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema,
+  ErrorBodySchema, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema, UpdateRequestBodySchema,
   MAX_WAIT_MS, ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
 } from './schemas.js';
 import { refuseWhileClosing } from './closing.js';
@@ -126,6 +126,15 @@ export function buildApp(opts: AppOptions): FastifyInstance {
         return reply.code(202).send({ job });
       });
     }
+    r.post('/v1/update', {
+      schema: { body: UpdateRequestBodySchema, response: { 202: JobEnvelopeSchema, ...errors } },
+      preValidation: async (req) => { req.body ??= {}; },
+    }, async (req, reply) => {
+      const { stack, dryRun } = req.body;
+      const job = supervisor.startJob('update', stack, { dryRun: dryRun ?? false });
+      req.log.info({ stack, kind: 'update', dryRun: dryRun ?? false, job: job.id }, 'job requested');
+      return reply.code(202).send({ job });
+    });
   }
   return app;
 }

@@ -52,7 +52,7 @@ export const StackStatusSchema = Type.Object({
 
 export const StackListSchema = Type.Object({ stacks: Type.Array(StackStatusSchema) });
 
-export const JobKindSchema = Type.Enum(['up', 'stop', 'down', 'check', 'gc']);
+export const JobKindSchema = Type.Enum(['up', 'stop', 'down', 'check', 'gc', 'update']);
 export const JobStatusSchema = Type.Enum(['queued', 'running', 'done', 'failed']);
 
 export const JobSchema = Type.Object({
@@ -98,6 +98,11 @@ export const MAX_WAIT_MS = 60_000;
 export const JobQuerySchema = Type.Object({ wait: Type.Optional(Type.String()) });
 /** POST /v1/check and /v1/gc (the app treats a missing body as `{}`). */
 export const JobRequestBodySchema = Type.Object({ stack: Type.Optional(StackNameSchema) }, { additionalProperties: false });
+/** POST /v1/update: one stack or all; dryRun asks the registries only. */
+export const UpdateRequestBodySchema = Type.Object(
+  { stack: Type.Optional(StackNameSchema), dryRun: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
 
 export type ErrorCode = Static<typeof ErrorCodeSchema>;
 export type ErrorBody = Static<typeof ErrorBodySchema>;

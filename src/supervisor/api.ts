@@ -4,7 +4,9 @@ import { StackdError } from '../core/errors.js';
 import type { ReconcileResult, StackAction, StackStatus } from '../core/model.js';
 
 export type { StackAction };
-export type JobKind = StackAction | 'check' | 'gc';
+export type JobKind = StackAction | 'check' | 'gc' | 'update';
+/** Jobs that are not a stack action: they run a task and report its output. */
+export type TaskKind = 'check' | 'gc' | 'update';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 
 export interface Job {
@@ -54,8 +56,11 @@ export interface SupervisorApi {
    * Throws UnknownStackError, ShuttingDownError.
    */
   request(name: string, action: StackAction): Promise<Job>;
-  /** Starts a check or gc job; a second request while one of the same kind (and stack) is running joins it. */
-  startJob(kind: 'check' | 'gc', stack?: string): Job;
+  /**
+   * Starts a check, gc or update job; a second request while one of the same kind (and stack) is running joins
+   * it. `dryRun` applies to update only (the registries are asked; nothing is pulled or changed).
+   */
+  startJob(kind: TaskKind, stack?: string, options?: { dryRun?: boolean }): Job;
   getJob(id: string): Job | undefined;
   /** Resolves when the job is done/failed, or after timeoutMs with its current state (long-poll). */
   waitJob(id: string, timeoutMs: number): Promise<Job | undefined>;

@@ -102,5 +102,5 @@ function isFinished(j: Job): boolean {
 // A stack's up/stop/down share one slot: only the newest action of a stack may be joined, so `up` after `stop`
 // never joins an `up` queued before the `stop`.
 function openKey(kind: JobKind, stack: string | undefined): string {
-  return kind === 'check' || kind === 'gc' ? `${kind}\u0000${stack ?? ''}` : `stack\u0000${stack ?? ''}`;
+  return kind === 'check' || kind === 'gc' || kind === 'update' ? `${kind}\u0000${stack ?? ''}` : `stack\u0000${stack ?? ''}`;
 }

@@ -13,7 +13,7 @@ import { desiredFor, type ReconcileResult, type StackAction, type StackStatus } 
 import { sameState, type PersistedState, type StackRecord } from '../core/persisted-state.js';
 import { applyConfigToRecords, forgetUnconfigured, markRetired, unconfiguredRecords, withDesired } from '../core/stack-records.js';
 import { deriveStatus, toContainerView } from '../core/stack-status.js';
-import { ShuttingDownError, UnknownStackError, type Job, type Readiness, type SupervisorApi } from './api.js';
+import { ShuttingDownError, UnknownStackError, type Job, type Readiness, type SupervisorApi, type TaskKind } from './api.js';
 import { JobRegistry } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { ObservedStore } from './observed-store.js';
@@ -34,7 +34,11 @@ export interface SupervisorDeps {
   /** the last compose provider verdict, for readiness (undefined until asked) */
   composeProvider?: () => ComposeProviderVerdict | undefined;
   /** check/gc jobs; absent → those jobs fail with a clear message */
-  tasks?: { check?: (stack?: string) => Promise<{ ok: boolean; output: unknown }>; gc?: () => Promise<{ ok: boolean; output: unknown }> };
+  tasks?: {
+    check?: (stack?: string) => Promise<{ ok: boolean; output: unknown }>;
+    gc?: () => Promise<{ ok: boolean; output: unknown }>;
+    update?: (stack: string | undefined, dryRun: boolean) => Promise<{ ok: boolean; output: unknown }>;
+  };
   onResult?: (stack: string, result: ReconcileResult) => void;
 }
 
@@ -204,20 +208,24 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     return this.jobs.get(job.id) ?? job;
   }
 
-  startJob(kind: 'check' | 'gc', stack?: string): Job {
+  startJob(kind: TaskKind, stack?: string, options: { dryRun?: boolean } = {}): Job {
     if (this.stopping) throw new ShuttingDownError();
     if (stack && !this.stackConfig(stack)) throw new UnknownStackError(stack, this.config.stacks.map((s) => s.name));
     // a check or gc already running answers this request too
     const joined = this.jobs.joinable(kind, stack, ['queued', 'running']);
     if (joined) return joined;
     const job = this.jobs.create(kind, stack);
-    const task = kind === 'check' ? this.deps.tasks?.check : this.deps.tasks?.gc;
-    if (!task) {
+    const tasks = this.deps.tasks ?? {};
+    const run = kind === 'check' ? (tasks.check && (() => tasks.check?.(stack)))
+      : kind === 'gc' ? (tasks.gc && (() => tasks.gc?.()))
+        : (tasks.update && (() => tasks.update?.(stack, options.dryRun ?? false)));
+    if (!run) {
       this.jobs.update(job.id, { status: 'failed', error: `${kind} is not available in this stackd` });
       return this.jobs.get(job.id) ?? job;
     }
     this.jobs.update(job.id, { status: 'running' });
-    void (kind === 'check' ? task(stack) : task())
+    void Promise.resolve(run())
+      .then((r) => r ?? { ok: false, output: undefined })
       .then((r) => this.jobs.update(job.id, { status: r.ok ? 'done' : 'failed', output: r.output }))
       .catch((err: unknown) => this.jobs.update(job.id, { status: 'failed', error: errorMessage(err) }));
     return this.jobs.get(job.id) ?? job;

@@ -1,6 +1,6 @@
 // An in-memory SupervisorApi for the HTTP and CLI contract tests: jobs finish when the test (or `onRequest`) says so.
 import { ShuttingDownError, UnknownStackError } from '../../../src/supervisor/api.js';
-import type { Job, JobKind, Readiness, StackAction, SupervisorApi } from '../../../src/supervisor/api.js';
+import type { Job, JobKind, Readiness, StackAction, SupervisorApi, TaskKind } from '../../../src/supervisor/api.js';
 import type { ReconcileResult, StackStatus } from '../../../src/core/model.js';
 
 export function makeStack(name: string, overrides: Partial<StackStatus> = {}): StackStatus {
@@ -57,8 +57,12 @@ export class FakeSupervisor implements SupervisorApi {
     return Promise.resolve(this.#create(action, name));
   }
 
-  startJob(kind: 'check' | 'gc', stack?: string): Job {
+  /** what startJob was asked, for tests of the routes that start jobs */
+  readonly jobRequests: { kind: TaskKind; stack?: string; dryRun?: boolean }[] = [];
+
+  startJob(kind: TaskKind, stack?: string, options: { dryRun?: boolean } = {}): Job {
     if (stack !== undefined && !this.getStack(stack)) throw new UnknownStackError(stack, this.stacks.map((s) => s.name));
+    this.jobRequests.push({ kind, ...(stack !== undefined ? { stack } : {}), ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}) });
     return this.#create(kind, stack);
   }
 
