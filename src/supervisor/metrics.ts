@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client), computed from memory at scrape time: no podman call per scrape.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ReconcileResult, StackState, StackStatus } from '../core/model.js';
+import type { UpdateReport } from '../core/update/types.js';
 
 const STATES: readonly StackState[] = ['pending', 'converged', 'progressing', 'degraded', 'failed', 'stopped', 'removed'];
 
@@ -16,6 +17,11 @@ export class Metrics {
   private readonly reconcileDuration: Histogram<'stack'>;
   readonly preflightViolations: Counter<'stack' | 'kind'>;
   readonly timersRemoved: Counter;
+  readonly notifyFailures: Counter<'notifier'>;
+  private readonly updateRuns: Counter<'result'>;
+  private readonly updateLastRun: Gauge;
+  private readonly updateAvailable: Gauge<'stack' | 'service'>;
+  private readonly updateRollbacks: Counter<'stack'>;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -49,6 +55,24 @@ export class Metrics {
     });
     this.preflightViolations = new Counter({ name: 'stackd_preflight_violations_total', help: 'Preflight findings by stack and kind', labelNames: ['stack', 'kind'], registers });
     this.timersRemoved = new Counter({ name: 'stackd_healthcheck_timers_removed_total', help: 'Orphaned podman healthcheck units removed', registers });
+    this.notifyFailures = new Counter({ name: 'stackd_notify_failures_total', help: 'Notifications a notifier failed to deliver (after its retries)', labelNames: ['notifier'], registers });
+    this.updateRuns = new Counter({ name: 'stackd_update_runs_total', help: 'Update runs by result (ok: nothing failed or rolled back)', labelNames: ['result'], registers });
+    this.updateLastRun = new Gauge({ name: 'stackd_update_last_run_timestamp_seconds', help: 'When the last update run (not a dry run) finished', registers });
+    this.updateAvailable = new Gauge({
+      name: 'stackd_update_available', help: '1 for a service whose registry serves a newer image than it runs (as of the last run)', labelNames: ['stack', 'service'], registers,
+    });
+    this.updateRollbacks = new Counter({ name: 'stackd_update_rollbacks_total', help: 'Updates rolled back after failing their health gate', labelNames: ['stack'], registers });
+  }
+
+  recordUpdate(report: UpdateReport): void {
+    this.updateRuns.inc({ result: report.ok ? 'ok' : 'failed' });
+    if (!report.dryRun) this.updateLastRun.set(Date.parse(report.finishedAt) / 1000);
+    // only labelled services appear, so the label set stays bounded by the config
+    for (const r of report.rows) {
+      if (!r.service) continue;
+      this.updateAvailable.set({ stack: r.stack, service: r.service }, r.Updated === 'pending' ? 1 : 0);
+      if (r.Updated === 'rolled back') this.updateRollbacks.inc({ stack: r.stack });
+    }
   }
 
   recordReconcile(stack: string, r: ReconcileResult): void {

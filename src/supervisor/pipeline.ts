@@ -6,10 +6,14 @@ import type { Config } from '../core/config-types.js';
 import type { ReconcileResult } from '../core/model.js';
 import { createHousekeeping, type Housekeeping } from './housekeeping.js';
 import { ObservedStore } from './observed-store.js';
-import type { ComposePort, ComposeProviderVerdict, FilesPort, PodmanPort, StateStore, SystemctlPort, ViolationKind } from './ports.js';
+import type { UpdateReport } from '../core/update/types.js';
+import { renderUpdateReport } from '../core/update/report.js';
+import type { UpdateState } from '../core/update/update-state.js';
+import type { ComposePort, ComposeProviderVerdict, FilesPort, ImagePort, PodmanPort, StateStore, SystemctlPort, ViolationKind } from './ports.js';
 import { ProviderGate } from './provider-gate.js';
 import { Reconciler } from './reconciler.js';
 import { Supervisor } from './supervisor.js';
+import { Updater, type ReferenceChecker } from './updater.js';
 
 export interface PipelineDeps {
   config: Config;
@@ -29,6 +33,14 @@ export interface PipelineDeps {
   onResult?: (stack: string, result: ReconcileResult) => void;
   onViolation?: (stack: string, kind: ViolationKind) => void;
   onTimersRemoved?: (count: number) => void;
+  /** registry updates; absent → `stackctl update` says it is not available */
+  updates?: {
+    images: ImagePort;
+    check: ReferenceChecker;
+    state: { load(): Promise<UpdateState>; save(s: UpdateState): Promise<void> };
+    onReport?: (report: UpdateReport, logTails: Map<string, string>) => void;
+    pollMs?: number;
+  };
 }
 
 export interface Pipeline {
@@ -37,6 +49,7 @@ export interface Pipeline {
   housekeeping: Housekeeping;
   reconciler: Reconciler;
   supervisor: Supervisor;
+  updater?: Updater;
 }
 
 export function buildPipeline(deps: PipelineDeps): Pipeline {
@@ -44,11 +57,13 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
   const store = new ObservedStore();
   const providerGate = new ProviderGate(deps.probeComposeProvider);
   // housekeeping reads the config and the leftovers through the supervisor, which is built just below
-  const built: { supervisor?: Supervisor } = {};
+  const built: { supervisor?: Supervisor; updater?: Updater } = {};
   const housekeeping = createHousekeeping({
     config: () => built.supervisor?.currentConfig ?? deps.config,
     podman: deps.podman, compose: deps.compose, files: deps.files, systemctl: deps.systemctl, logger: deps.logger, now,
     unconfigured: () => built.supervisor?.unconfiguredStacks() ?? [],
+    // an apply in flight keeps the image it would roll back to
+    keepImageIds: () => built.updater?.keepImageIds() ?? new Set<string>(),
     composeProvider: () => providerGate.current(),
     ...(deps.onViolation ? { onViolation: deps.onViolation } : {}),
     ...(deps.onTimersRemoved ? { onTimersRemoved: deps.onTimersRemoved } : {}),
@@ -60,13 +75,52 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     preflight: housekeeping.preflight,
     after: housekeeping.after,
   });
+  const u = deps.updates;
+  const updater = u && new Updater({
+    config: () => built.supervisor?.currentConfig ?? deps.config,
+    store, podman: { ...pick(deps.podman), ...pickImages(u.images) }, compose: deps.compose, files: deps.files, childEnv: deps.childEnv,
+    check: u.check, state: u.state, logger: deps.logger, now,
+    observe: (stack) => reconciler.observe(stack),
+    exclusive: (stack, task) => {
+      if (!built.supervisor) return Promise.reject(new Error('the supervisor is not built yet'));
+      return built.supervisor.exclusive(stack, task);
+    },
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    ...(u.onReport ? { onReport: u.onReport } : {}),
+    ...(u.pollMs !== undefined ? { pollMs: u.pollMs } : {}),
+  });
+  built.updater = updater;
   const supervisor = new Supervisor({
     config: deps.config, reconciler, store, podman: deps.podman, stateStore: deps.stateStore, logger: deps.logger, now,
     composeProvider: () => providerGate.last(),
-    tasks: housekeeping.tasks,
+    tasks: {
+      ...housekeeping.tasks,
+      ...(updater ? {
+        update: async (stack: string | undefined, dryRun: boolean) => {
+          const report = await updater.run({ ...(stack !== undefined ? { stack } : {}), dryRun });
+          const lines = renderUpdateReport(report);
+          return { ok: report.ok, output: { ...report, lines, summary: lines[lines.length - 1] ?? '' } };
+        },
+      } : {}),
+    },
+    ...(updater ? { beforeQueue: () => updater.resume() } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.onResult ? { onResult: deps.onResult } : {}),
   });
   built.supervisor = supervisor;
-  return { store, providerGate, housekeeping, reconciler, supervisor };
+  return { store, providerGate, housekeeping, reconciler, supervisor, ...(updater ? { updater } : {}) };
+}
+
+// The updater gets exactly the podman calls it needs, bound to their client (the two may be one object).
+function pick(p: PodmanPort): Pick<PodmanPort, 'inspectContainer' | 'runHealthcheck'> {
+  return { inspectContainer: (id) => p.inspectContainer(id), runHealthcheck: (id, t) => p.runHealthcheck(id, t) };
+}
+
+function pickImages(i: ImagePort): ImagePort {
+  return {
+    inspectImage: (ref) => i.inspectImage(ref),
+    pullImage: (ref, opts) => i.pullImage(ref, opts),
+    tagImage: (image, repo, tag) => i.tagImage(image, repo, tag),
+    containerLogs: (id, tail) => i.containerLogs(id, tail),
+  };
 }

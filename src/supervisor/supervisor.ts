@@ -40,6 +40,11 @@ export interface SupervisorDeps {
     update?: (stack: string | undefined, dryRun: boolean) => Promise<{ ok: boolean; output: unknown }>;
   };
   onResult?: (stack: string, result: ReconcileResult) => void;
+  /**
+   * Runs at start after every stack was observed and before any is queued: the updater finishes an update a
+   * killed stackd left behind, so no reconcile ever brings up a half-applied stack.
+   */
+  beforeQueue?: () => Promise<void>;
 }
 
 export class Supervisor implements SupervisorApi, Lifecycle {
@@ -104,6 +109,9 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     await Promise.all(this.config.stacks.map((s) => this.deps.reconciler.observe(s).catch((err: unknown) => {
       this.deps.logger.warn({ stack: s.name, err }, 'could not observe containers at start');
     })));
+    if (this.deps.beforeQueue) {
+      await this.deps.beforeQueue().catch((err: unknown) => this.deps.logger.error({ err }, 'could not finish interrupted updates at start'));
+    }
     for (const s of this.config.stacks) this.queue.poke(s.name, 'start');
     for (const u of unconfiguredRecords(this.state)) {
       await this.deps.reconciler.observeProject(u.name, u.record.project).catch(() => undefined);
@@ -147,6 +155,12 @@ export class Supervisor implements SupervisorApi, Lifecycle {
 
   get currentConfig(): Config {
     return this.config;
+  }
+
+  /** Runs `task` in the stack's queue slot (an update): a reconcile of the same stack waits for it. */
+  exclusive<T>(stack: string, task: () => Promise<T>): Promise<T> {
+    if (this.stopping) return Promise.reject(new ShuttingDownError());
+    return this.queue.runExclusive(stack, 'updating', task);
   }
 
   get queueDepth(): number {

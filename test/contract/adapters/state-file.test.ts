@@ -86,3 +86,18 @@ describe('state file', () => {
     expect(back.get('toString')).toBeUndefined();
   });
 });
+
+describe('update state file', () => {
+  it('missing → empty; round-trips; a truncated file is refused and left in place', async () => {
+    const { loadUpdateState, saveUpdateState } = await import('../../../src/adapters/state-file.js');
+    const file = join(dir, 'updates.json');
+    expect(await loadUpdateState(file)).toEqual({ badDigests: [], inProgress: [] });
+    const s = { badDigests: [{ reference: 'x.io/a:1', digest: 'sha256:1', stack: 's', service: 'web', at: 't', reason: 'unhealthy' }], inProgress: [] };
+    await saveUpdateState(file, s);
+    expect(await loadUpdateState(file)).toEqual(s);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    await writeFile(file, '{"version":1,"badDigests":[');
+    await expect(loadUpdateState(file)).rejects.toMatchObject({ code: 'STACKD_STATE_FILE_CORRUPT', file });
+    expect(await readFile(file, 'utf8')).toBe('{"version":1,"badDigests":[');
+  });
+});
