@@ -248,6 +248,13 @@ describe('two-platform list', () => {
     const get = await registryRequest(reg.host, '/v2/lab/multi/manifests/1', { accept: [MEDIA.ociIndex, MEDIA.dockerList] });
     expect(sha256(get.body)).toBe(first.indexDigest);
 
+    // a client that leaves the OCI index type out of Accept gets 404 from distribution 2.8 (it would rewrite
+    // the list to the linux/amd64 manifest, but does not for an OCI index): the update check must send it
+    for (const accept of [[MEDIA.dockerList], [MEDIA.dockerList, MEDIA.dockerManifest], [MEDIA.ociManifest, MEDIA.dockerManifest], []]) {
+      const r = await registryRequest(reg.host, '/v2/lab/multi/manifests/1', accept.length ? { accept } : {});
+      expect({ accept, status: r.status, code: r.json<{ errors: { code: string }[] }>().errors[0]?.code }).toEqual({ accept, status: 404, code: 'MANIFEST_UNKNOWN' });
+    }
+
     await timed('list: podman pull', () => podmanOk('pull', '-q', ref));
     const img = await inspectImage(ref);
     expect(img.Architecture).toBe('amd64');
