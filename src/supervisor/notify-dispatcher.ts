@@ -33,7 +33,8 @@ const DEFAULT_RETRY_DELAYS_MS = [1_000, 4_000] as const;
 
 export class NotifyDispatcher implements Lifecycle {
   readonly name = 'notify';
-  private readonly notifiers: readonly NotifierPort[];
+  private notifiers: readonly NotifierPort[];
+  private onSuccess: boolean;
   private readonly log: Logger;
   private readonly attempts: number;
   private readonly delays: readonly number[];
@@ -45,6 +46,7 @@ export class NotifyDispatcher implements Lifecycle {
 
   constructor(private readonly opts: NotifyDispatcherOptions) {
     this.notifiers = [...opts.notifiers];
+    this.onSuccess = opts.onSuccess;
     this.log = opts.logger.child({ component: 'notify' });
     this.attempts = Math.max(1, Math.floor(opts.attempts ?? 3));
     this.delays = opts.retryDelaysMs?.length ? opts.retryDelaysMs : DEFAULT_RETRY_DELAYS_MS;
@@ -54,6 +56,15 @@ export class NotifyDispatcher implements Lifecycle {
 
   start(): void {
     this.stopping = false;
+  }
+
+  /**
+   * A new config's notifiers and onSuccess (config reload). Notifications already being sent finish with the
+   * notifiers they started with; what was last told per stack is kept.
+   */
+  configure(next: { notifiers: readonly NotifierPort[]; onSuccess: boolean }): void {
+    this.notifiers = [...next.notifiers];
+    this.onSuccess = next.onSuccess;
   }
 
   /** Lets the notifications being sent finish (no new retries), for at most drainMs. */
@@ -92,13 +103,13 @@ export class NotifyDispatcher implements Lifecycle {
 
   /** After an update run: its one message (problems, available updates, applied ones with onSuccess), if any. */
   notifyUpdateRun(outcome: UpdateRunOutcome, redact?: (text: string) => string): Promise<void> {
-    const n = buildUpdateRunNotification(outcome, this.context(redact), { includeApplied: this.opts.onSuccess });
+    const n = buildUpdateRunNotification(outcome, this.context(redact), { includeApplied: this.onSuccess });
     return n ? this.send(n) : Promise.resolve();
   }
 
   /** Fans one notification out to every notifier in parallel, with retries. Never rejects. */
   send(n: Notification): Promise<void> {
-    if (n.event === 'update-applied' && !this.opts.onSuccess) {
+    if (n.event === 'update-applied' && !this.onSuccess) {
       this.log.debug({ event: n.event }, 'not sent: notify.onSuccess is off');
       return Promise.resolve();
     }

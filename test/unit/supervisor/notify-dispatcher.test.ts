@@ -220,6 +220,20 @@ describe('NotifyDispatcher.notifyUpdateRun', () => {
   });
 });
 
+describe('NotifyDispatcher.configure (config reload)', () => {
+  it('sends to the new notifiers with the new onSuccess, and keeps what was last told per stack', async () => {
+    const before = new FakeNotifier('gotify', 'https://gotify.lan/message');
+    const after = new FakeNotifier('ntfy', 'https://ntfy.sh/t');
+    const { d } = setup([before]);
+    await d.notifyStackVerdict('immich', { result: 'failed', reasonCode: 'compose-failed', reason: 'x' });
+    d.configure({ notifiers: [after], onSuccess: true });
+    await d.notifyStackVerdict('immich', { result: 'failed', reasonCode: 'compose-failed', reason: 'x' });
+    await d.notifyUpdateRun({ rows: [{ stack: 'paperless', service: 'web', image: 'web:2', updated: 'true' }] });
+    expect(before.sent.map((n) => n.event)).toEqual(['reconcile-failed']);
+    expect(after.sent.map((n) => n.event)).toEqual(['update-applied']);
+  });
+});
+
 describe('NotifyDispatcher as a lifecycle part', () => {
   it('stop() lets a notification being sent finish, without further retries', async () => {
     let release = () => {};
