@@ -205,3 +205,30 @@ if ! "${as_lab[@]}" env -u PODMAN_COMPOSE_PROVIDER podman compose version 2>/dev
   exit 1
 fi
 log "lab ready: user $LAB_USER (uid $LAB_UID), podman socket $RUNDIR/podman/podman.sock, registry 127.0.0.1:5000"
+
+# --- ntfy: a real notification server for test/system/notify.test.ts ------------------------------------
+# From trixie (bookworm has none), named alone with -t trixie and without recommends: it depends only on libc6,
+# libsqlite3-0 and a sysusers provider, which the machine already has, so apt installs ntfy and nothing else
+# (checked with apt-get -s first; refused below if that ever changes, rather than pulling trixie's python3 and
+# friends onto the machine). Its packaged ntfy.service is not started here (the test runs `ntfy serve` on
+# loopback itself, as the lab user, with its own cache file).
+if ! have ntfy; then
+  apt-get update -qq
+  ntfy_plan=$(apt-get -s install --no-install-recommends -t trixie ntfy | awk '/^Inst / { print $2 }')
+  if [ "$ntfy_plan" != ntfy ]; then
+    echo "[provision] installing ntfy from trixie would also install or upgrade: $(echo "$ntfy_plan" | grep -vx ntfy | tr '\n' ' ')" >&2
+    echo "[provision] refusing (it would move more of this machine to trixie); install ntfy by hand if that is fine here" >&2
+    exit 1
+  fi
+  log "apt-get install -t trixie ntfy"
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold -t trixie ntfy >/dev/null
+fi
+# Where systemd really runs (PID 1), the package enables and starts ntfy.service on :80; the lab wants no such
+# listener, now or after a reboot. (Without a PID 1 systemd, as on this machine kind, policy-rc.d already kept
+# it from starting; disabling works offline.)
+if systemctl is-enabled --quiet ntfy.service 2>/dev/null; then
+  log "disabling the packaged ntfy.service (the system test runs its own ntfy on loopback)"
+  systemctl disable --quiet ntfy.service 2>/dev/null || true
+  if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then systemctl stop ntfy.service 2>/dev/null || true; fi
+fi
+log "$(ntfy --help 2>/dev/null | grep -m1 -o 'ntfy [0-9][0-9.]*' || echo ntfy) at $(command -v ntfy)"
