@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // stackd: the composition root. Config → logger → adapters → supervisor → HTTP; signals and readiness.
 import { access, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { ComposeRunner } from './adapters/compose-runner.js';
@@ -14,10 +15,12 @@ import { errorMessage } from './core/errors.js';
 import type { PersistedState } from './core/persisted-state.js';
 import { buildApp } from './http/app.js';
 import { listenFd, listenTcp, listenUnixSocket, systemdListenFd } from './http/listen.js';
+import { createNotifiers } from './adapters/notifiers.js';
 import { Systemctl } from './adapters/systemctl.js';
 import { EventWatcher } from './supervisor/event-watcher.js';
 import { startAll, stopAll, type Lifecycle } from './supervisor/lifecycle.js';
 import { Metrics } from './supervisor/metrics.js';
+import { NotifyDispatcher } from './supervisor/notify-dispatcher.js';
 import { buildPipeline } from './supervisor/pipeline.js';
 
 const USAGE = `usage: stackd [--config PATH]
@@ -78,19 +81,25 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     load: (projectOf: (stack: string) => string) => loadState(config.stateFile, projectOf),
     save: (s: PersistedState) => saveState(config.stateFile, s),
   };
-  if (config.notify.length > 0) {
-    // Honest about what is missing: the config is validated, but nothing sends yet.
-    logger.warn({ notifiers: config.notify.map((n) => n.kind) }, 'notify is configured, but this stackd does not send notifications yet');
-  }
+  const host = hostname();
 
   // --- the pipeline: preflight, reconciler, queue, supervisor (src/supervisor/pipeline.ts) ---
   let podmanUp = false;
   const metrics: Metrics = new Metrics({ listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp });
+  // Gotify / ntfy / webhook: once per state change, never per retry; a failing notifier never fails the work
+  const notify = new NotifyDispatcher({
+    notifiers: createNotifiers(config.notify, { host }), logger, host, onSuccess: config.update.notifyOnSuccess,
+    onFailure: (kind) => metrics.notifyFailures.inc({ notifier: kind }),
+  });
+  for (const kind of new Set(config.notify.map((n) => n.kind))) metrics.notifyFailures.inc({ notifier: kind }, 0);
   const { supervisor, housekeeping, providerGate } = buildPipeline({
     config, podman, compose, files, stateStore, childEnv, logger,
     systemctl: new Systemctl({ parentEnv: env }),
     probeComposeProvider: () => compose.version(),
-    onResult: (stack, r) => metrics.recordReconcile(stack, r),
+    onResult: (stack, r) => {
+      metrics.recordReconcile(stack, r);
+      void notify.notifyStackVerdict(stack, r);
+    },
     onViolation: (stack, kind) => metrics.preflightViolations.inc({ stack, kind }),
     onTimersRemoved: (n) => metrics.timersRemoved.inc(n),
   });
@@ -134,6 +143,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   });
   let stopWatching: (() => void) | undefined;
   const parts: Lifecycle[] = [
+    // first to start, last to stop: the supervisor's final verdicts still go out
+    { name: 'notify', start: () => notify.start(), stop: () => notify.stop() },
     housekeeping,
     supervisor,
     { name: 'podman-events', start: () => events.start(), stop: () => events.stop() },
@@ -152,6 +163,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       return;
     }
     warnOnRestartOnlyKeys(logger, supervisor.currentConfig, next.config);
+    notify.configure({ notifiers: createNotifiers(next.config.notify, { host }), onSuccess: next.config.update.notifyOnSuccess });
     supervisor.applyConfig(next.config);
     logger.info({ config: configPath, stacks: next.config.stacks.length }, 'config reloaded');
   }

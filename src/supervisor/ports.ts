@@ -2,6 +2,7 @@
 // these (`implements PodmanPort`, …) and import nothing else from the supervisor; the supervisor imports no
 // adapter code, not even a type. Tests pass small in-memory fakes of the same ports.
 import type { PersistedState, StackRecord } from '../core/persisted-state.js';
+import type { Notification } from '../core/notify/types.js';
 import type { ImageRef, ManifestDoc, ManifestHead } from '../core/update/types.js';
 
 // --- compose --------------------------------------------------------------------------------------------
@@ -134,20 +135,7 @@ export interface RegistryPort {
 
 // --- notifications ---------------------------------------------------------------------------------------
 
-export type NotifyEvent =
-  | 'update-failed' | 'update-rolled-back' | 'update-available' | 'update-applied'
-  | 'reconcile-failed' | 'invariant-violation' | 'recovered';
-
-/** One message: a run's or a state change's, listing every stack/service it concerns. */
-export interface Notification {
-  event: NotifyEvent;
-  title: string;
-  /** plain text, redacted; may hold several lines (the failing container's last log lines) */
-  message: string;
-  priority: 'low' | 'default' | 'high';
-  tags: string[];
-  items: { stack: string; service?: string; image?: string; reason?: string }[];
-}
+export type { Notification, NotifyEvent } from '../core/notify/types.js';
 
 /** One configured notifier (Gotify, ntfy, webhook). send() throws on failure; the dispatcher retries and counts. */
 export interface NotifierPort {
