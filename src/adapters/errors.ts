@@ -94,3 +94,33 @@ function lastLine(text: string): string {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   return lines[lines.length - 1] ?? '(no stderr)';
 }
+
+/** What went wrong talking to a registry; `code` is STACKD_REGISTRY_<KIND> (see RegistryPort in ports.ts). */
+export type RegistryErrorKind = 'unreachable' | 'auth' | 'not-found' | 'rate-limited' | 'protocol' | 'config';
+
+/**
+ * A registry could not answer a manifest question. The message names the registry and the reference, what was
+ * expected and what to do; it never holds a credential or a token. `retryAfterMs` comes with 429 (from
+ * Retry-After, when the registry sent one); `status` is the HTTP status when there was an answer.
+ *   unreachable  — connection refused or reset, DNS, TLS, timeouts, 5xx: try again later
+ *   auth         — 401/403 after authenticating, or the token service refused the credentials
+ *   not-found    — 404: no such repository or tag
+ *   rate-limited — 429
+ *   protocol     — an answer stackd cannot use (no challenge it speaks, bad JSON, a digest that does not match)
+ *   config       — the user's own files: an unreadable auth file or registries.conf, a credential helper that fails
+ */
+export class RegistryError extends StackdError {
+  readonly retryAfterMs?: number;
+  readonly status?: number;
+
+  constructor(
+    readonly registry: string,
+    readonly kind: RegistryErrorKind,
+    message: string,
+    options?: { cause?: unknown; retryAfterMs?: number; status?: number },
+  ) {
+    super(`STACKD_REGISTRY_${kind.toUpperCase().replace('-', '_')}`, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options?.status !== undefined) this.status = options.status;
+  }
+}

@@ -2,6 +2,8 @@
 // environment (never stackd's own), stdin closed, bounded output, and a timeout that kills the whole process
 // group: docker-compose and podman fork helpers, and killing only the leader would leave them running.
 import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { InvalidOptionError, ProcessSpawnError } from './errors.js';
 
@@ -17,6 +19,11 @@ export interface RunProcessOptions {
   killGraceMs?: number;
   /** aborting kills the process group like a timeout does */
   signal?: AbortSignal;
+  /**
+   * Written to the child's stdin, which is then closed (a docker-credential helper reads the server URL
+   * there). Without it stdin is closed from the start, as before.
+   */
+  input?: string;
 }
 
 export interface ProcessResult {
@@ -47,14 +54,22 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessResult> {
       resolve(emptyResult({ aborted: true }));
       return;
     }
-    const child = spawn(file, args, {
+    const common = {
       cwd: opts.cwd,
       env: opts.env,
       shell: false,
       // own process group, so a timeout can signal every descendant with kill(-pid)
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    };
+    // stdin is a pipe only when there is input to write; otherwise closed (/dev/null) as always
+    const child: ChildProcessByStdio<Writable | null, Readable, Readable> = opts.input === undefined
+      ? spawn(file, args, { ...common, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(file, args, { ...common, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (opts.input !== undefined && child.stdin) {
+      // a child that exits without reading its stdin makes the write fail with EPIPE: its exit code tells
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.input);
+    }
     const stdout = new TailBuffer(maxBytes);
     const stderr = new TailBuffer(maxBytes);
     child.stdout.on('data', (c: Buffer) => stdout.push(c));

@@ -86,6 +86,14 @@ describe('runProcess', () => {
     expect(r).toMatchObject({ exitCode: 0, stdout: '', timedOut: false });
   });
 
+  it('writes `input` to stdin and closes it (a docker-credential helper reads its server URL there)', async () => {
+    const r = await runProcess({ argv: ['/bin/sh', '-c', 'read line; echo "got:$line"; cat'], env: ENV, timeoutMs: 10_000, input: 'ghcr.io\nrest' });
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'got:ghcr.io\nrest' });
+    // a child that never reads its stdin is no failure of the runner: its exit code tells
+    const ignored = await runProcess({ argv: ['/bin/true'], env: ENV, timeoutMs: 10_000, input: 'x'.repeat(1 << 20) });
+    expect(ignored.exitCode).toBe(0);
+  });
+
   it('runs in cwd', async () => {
     const r = await runProcess({ argv: ['/bin/pwd'], env: ENV, cwd: '/tmp', timeoutMs: 10_000 });
     expect(r.stdout.trim()).toBe('/tmp');
