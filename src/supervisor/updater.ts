@@ -10,6 +10,7 @@ import type { Config, StackConfig } from '../core/config-types.js';
 import { describeComposeError } from '../core/compose-errors.js';
 import { errorMessage } from '../core/errors.js';
 import type { ObservedContainer } from '../core/model.js';
+import { parseInspectHealthcheck } from '../core/podman-parse.js';
 import { updateCandidates, type UpdateCandidate } from '../core/update/candidates.js';
 import { gateSampleFromInspect, gateSpec, imageIdOf, judgeGate, wantsOnDemandCheck, type GateSpec } from '../core/update/gate.js';
 import { reportOk } from '../core/update/report.js';
@@ -101,19 +102,22 @@ export class Updater {
       }
       log.warn({ step: p.step, services: p.services.map((s) => s.service) }, 'an update was interrupted; finishing it');
       await this.deps.exclusive(stack.name, async () => {
-        const rows = new Map<string, UpdateRow>();
         if (p.step === 'up' || p.step === 'gated') {
-          // the new containers may be up: the gate decides, exactly as if stackd had not stopped
-          const verdict = await this.gate(stack, p, 'target', log);
+          // the kill may have come before or after compose ran: bring it up (idempotent) and gate against the
+          // image the reference points to now, exactly as if stackd had not stopped
+          const expected = await this.referenceImages(p);
+          // --pull never: the reference already points at what was pulled before the kill
+          const verdict = (await this.composeUp(stack, true)) ?? await this.gate(stack, p, expected, log);
           if (verdict === undefined) {
             await this.saveMemory(withoutProgress(this.memory, stack.name));
             log.info('the interrupted update passed its health gate; kept');
             return;
           }
-          await this.rollBack(stack, p, verdict, rows, log, true);
+          this.rememberBad(stack, p, verdict);
+          await this.rollBack(stack, p, verdict, new Map(), log);
         } else {
-          // before `up` nothing of the new image runs: undo the re-tag (if any), bring back what ran
-          await this.rollBack(stack, p, 'stackd stopped during the update', rows, log, false);
+          // before `up` nothing of the new image runs: undo the re-tag (if any) and bring back what ran
+          await this.rollBack(stack, p, 'stackd stopped during the update', new Map(), log);
         }
       }).catch((err: unknown) => log.error({ err }, 'could not finish the interrupted update'));
     }
@@ -135,15 +139,19 @@ export class Updater {
       rows.push(...planned.map((p) => p.row));
       perStack.push({ stack, planned });
     }
+    const applied: { stack: StackConfig; progress: ApplyProgress; rows: Map<string, UpdateRow> }[] = [];
     for (const { stack, planned } of perStack) {
       const toApply = planned.filter((p) => p.outcome && p.row.Updated === 'pending' && stack.update === 'apply' && !opts.dryRun);
       if (toApply.length === 0) continue;
       const log = this.deps.logger.child({ stack: stack.name, component: 'updater' });
-      await this.deps.exclusive(stack.name, () => this.apply(stack, toApply, log, logTails))
-        .catch((err: unknown) => {
-          for (const p of toApply) Object.assign(p.row, { Updated: 'failed', Reason: `update failed: ${errorMessage(err)}` });
-        });
+      await this.deps.exclusive(stack.name, async () => {
+        const done = await this.apply(stack, toApply, log, logTails);
+        if (done) applied.push({ stack, ...done });
+      }).catch((err: unknown) => {
+        for (const p of toApply) Object.assign(p.row, { Updated: 'failed', Reason: `update failed: ${errorMessage(err)}` });
+      });
     }
+    await this.undoSharedFailures(applied);
     const report: UpdateReport = {
       ok: reportOk(rows), dryRun: opts.dryRun, startedAt, finishedAt: new Date(this.now()).toISOString(), rows, rateLimited: [...rateLimited],
     };
@@ -155,6 +163,8 @@ export class Updater {
   private async plan(stack: StackConfig, dryRun: boolean, checked: Map<string, Promise<CheckOutcome>>, rateLimited: Set<string>): Promise<PlannedService[]> {
     const model = this.deps.store.get(stack.name).model;
     const base = { Unit: stack.unit, stack: stack.name };
+    // update: off is never looked at, whether or not stackd knows the stack's model
+    if (!model && stack.update === 'off') return [];
     if (!model) {
       return [{
         candidate: { service: '', reference: '', policy: 'registry' },
@@ -218,7 +228,13 @@ export class Updater {
     return this.deps.check(candidate.reference, local);
   }
 
-  private async apply(stack: StackConfig, services: PlannedService[], log: Logger, logTails: Map<string, string>): Promise<void> {
+  /**
+   * Applies the planned updates of one stack; runs inside the stack's slot. Returns the progress when every
+   * service passed its gate (kept), undefined otherwise (rolled back, failed, or nothing left to do).
+   */
+  private async apply(stack: StackConfig, planned: PlannedService[], log: Logger, logTails: Map<string, string>): Promise<{ progress: ApplyProgress; rows: Map<string, UpdateRow> } | undefined> {
+    const services = await this.stillValid(stack, planned);
+    if (services.length === 0) return undefined;
     const stamp = new Date(this.now()).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14);
     const progress: ApplyProgress = {
       stack: stack.name,
@@ -234,64 +250,140 @@ export class Updater {
     };
     const rows = new Map(services.map((p) => [p.candidate.service, p.row]));
     const step = async (s: ApplyProgress['step']) => {
+      await this.saveMemory(withProgress(this.memory, { ...progress, step: s, services: [...progress.services] }));
       progress.step = s;
-      await this.saveMemory(withProgress(this.memory, { ...progress, services: [...progress.services] }));
     };
-    await step('pinned');
-    for (const s of progress.services) {
-      if (!s.previousImageId) throw new Error(`service ${s.service} has no running image to pin, so it could not be rolled back`);
-      const [repo, tag] = splitTag(s.pinTag);
-      await this.deps.podman.tagImage(s.previousImageId, repo, tag);
-    }
-    log.info({ services: progress.services.map((s) => ({ service: s.service, reference: s.reference, digest: s.targetDigest })) }, 'update: pulling');
-    await step('pulled');
     const pulled = new Map<string, string>();
-    for (const p of services) {
-      const o = p.outcome;
-      if (!o) continue;
-      pulled.set(p.candidate.service, p.candidate.policy === 'local' ? o.pullRef : await this.deps.podman.pullImage(o.pullRef));
+    let verdict: string | undefined;
+    try {
+      await step('pinned');
+      for (const s of progress.services) {
+        if (!s.previousImageId) throw new Error(`service ${s.service} has no running image to pin, so it could not be rolled back`);
+        const [repo, tag] = splitTag(s.pinTag);
+        await this.deps.podman.tagImage(s.previousImageId, repo, tag);
+      }
+      log.info({ services: progress.services.map((s) => ({ service: s.service, reference: s.reference, digest: s.targetDigest })) }, 'update: pulling');
+      await step('pulled');
+      for (const p of services) {
+        const o = p.outcome;
+        if (!o) continue;
+        pulled.set(p.candidate.service, p.candidate.policy === 'local' ? o.pullRef : await this.deps.podman.pullImage(o.pullRef));
+      }
+      await step('retagged');
+      for (const p of services) {
+        const id = pulled.get(p.candidate.service);
+        if (!id || p.candidate.policy === 'local') continue;
+        const [repo, tag] = splitTag(p.candidate.reference);
+        await this.deps.podman.tagImage(id, repo, tag);
+      }
+      await step('up');
+      verdict = (await this.composeUp(stack, false)) ?? await this.gate(stack, progress, pulled, log);
+    } catch (err) {
+      if (progress.step === 'pinned' || progress.step === 'pulled') {
+        // nothing the stack runs or its references point to has changed: forget the attempt, report it
+        await this.saveMemory(withoutProgress(this.memory, stack.name)).catch((e: unknown) => log.error({ err: e }, 'could not clear the update progress'));
+        for (const r of rows.values()) Object.assign(r, { Updated: 'failed', Reason: `update failed: ${errorMessage(err)}` });
+        log.warn({ err, step: progress.step }, 'update failed before anything changed');
+        return undefined;
+      }
+      // a reference may already point at the new image: undo it (not the image's fault: no bad digest)
+      await this.rollBack(stack, progress, `update failed: ${errorMessage(err)}`, rows, log, 'failed');
+      return undefined;
     }
-    await step('retagged');
-    for (const p of services) {
-      const id = pulled.get(p.candidate.service);
-      if (!id || p.candidate.policy === 'local') continue;
-      const [repo, tag] = splitTag(p.candidate.reference);
-      await this.deps.podman.tagImage(id, repo, tag);
-    }
-    await step('up');
-    const upFailure = await this.composeUp(stack, false);
-    const verdict = upFailure ?? await this.gate(stack, progress, 'target', log, pulled);
     if (verdict === undefined) {
       for (const r of rows.values()) Object.assign(r, { Updated: 'true', Reason: undefined });
-      await this.saveMemory(withoutProgress(this.memory, stack.name));
+      await this.saveMemory(withoutProgress(this.memory, stack.name)).catch((err: unknown) => log.error({ err }, 'could not clear the update progress'));
       log.info({ services: [...rows.keys()] }, 'update applied and healthy');
-      return;
+      return { progress, rows };
     }
     // keep the failing container's last words for the notification before the rollback replaces it
     for (const c of await this.deps.observe(stack).catch(() => [])) {
       if (rows.has(c.service)) logTails.set(`${stack.name}/${c.service}`, await this.deps.podman.containerLogs(c.id, 20).catch(() => ''));
     }
-    for (const s of progress.services) {
+    this.rememberBad(stack, progress, verdict);
+    await this.rollBack(stack, progress, verdict, rows, log);
+    return undefined;
+  }
+
+  /**
+   * The plan was made before the stack's slot was free: a reconcile may have changed the stack meanwhile (a new
+   * image in the compose file, a recreated container), or another stack may just have found the digest bad.
+   */
+  private async stillValid(stack: StackConfig, planned: PlannedService[]): Promise<PlannedService[]> {
+    const containers = await this.deps.observe(stack);
+    const model = this.deps.store.get(stack.name).model;
+    return planned.filter((p) => {
+      const now = containers.find((c) => c.id === p.container?.id && c.state === 'running');
+      const sameRef = model?.services.find((s) => s.name === p.candidate.service)?.image === p.candidate.reference;
+      if (!now || !sameRef || now.imageId !== p.container?.imageId) {
+        Object.assign(p.row, { Updated: 'skipped', Reason: 'the stack changed while the update waited for its queue slot; the next run looks again' });
+        return false;
+      }
+      const bad = p.outcome && findBadDigest(this.memory, p.candidate.reference, p.outcome.digest);
+      if (bad) {
+        Object.assign(p.row, { Updated: 'skipped', Reason: `bad digest: it failed its health gate in stack "${bad.stack}" during this run (${bad.reason})` });
+        return false;
+      }
+      return true;
+    });
+  }
+
+  private rememberBad(stack: StackConfig, p: ApplyProgress, why: string): void {
+    for (const s of p.services) {
       this.memory = withBadDigest(this.memory, {
-        reference: s.reference, digest: s.targetDigest, stack: stack.name, service: s.service, at: new Date(this.now()).toISOString(), reason: verdict,
+        reference: s.reference, digest: s.targetDigest, stack: stack.name, service: s.service, at: new Date(this.now()).toISOString(), reason: why,
       });
     }
-    await this.rollBack(stack, progress, verdict, rows, log, true);
+  }
+
+  /**
+   * A reference shared by several stacks is one tag: when its new digest failed in one stack (and was rolled
+   * back there, re-tagging the reference), the stacks that took it earlier in this run are rolled back too, so
+   * every stack runs what the reference says and no later reconcile downgrades one silently.
+   */
+  private async undoSharedFailures(applied: { stack: StackConfig; progress: ApplyProgress; rows: Map<string, UpdateRow> }[]): Promise<void> {
+    for (const a of applied) {
+      const affected = a.progress.services.filter((s) => findBadDigest(this.memory, s.reference, s.targetDigest));
+      if (affected.length === 0) continue;
+      const bad = findBadDigest(this.memory, affected[0]?.reference ?? '', affected[0]?.targetDigest ?? '');
+      const log = this.deps.logger.child({ stack: a.stack.name, component: 'updater' });
+      const why = `the same image failed its health gate in stack "${bad?.stack ?? '?'}" (${bad?.reason ?? ''}); rolled back here too, so the shared reference and what runs agree`;
+      await this.deps.exclusive(a.stack.name, () => this.rollBack(a.stack, { ...a.progress, services: affected }, why, a.rows, log))
+        .catch((err: unknown) => log.error({ err }, 'could not roll back a stack that shares a failed image'));
+    }
+  }
+
+  /** service → the image id each updated service's reference points to now (what a resumed gate expects). */
+  private async referenceImages(p: ApplyProgress): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const s of p.services) {
+      const id = imageIdOf(await this.deps.podman.inspectImage(s.reference).catch(() => undefined));
+      if (id) out.set(s.service, id);
+    }
+    return out;
   }
 
   /** Re-tag the pinned images to their references and bring them back up without pulling; gate them again. */
-  private async rollBack(stack: StackConfig, p: ApplyProgress, why: string, rows: Map<string, UpdateRow>, log: Logger, wasUp: boolean): Promise<void> {
-    const progress: ApplyProgress = { ...p, step: 'rolling-back' };
-    await this.saveMemory(withProgress(this.memory, progress));
-    log.warn({ why, services: p.services.map((s) => s.service) }, 'update failed its health gate; rolling back');
+  /**
+   * `rowWord`: 'rolled back' when the new image failed its gate; 'failed' when the update broke off for another
+   * reason (an unreadable file, podman refusing): the image is not blamed and the next run tries it again.
+   */
+  private async rollBack(stack: StackConfig, p: ApplyProgress, why: string, rows: Map<string, UpdateRow>, log: Logger, rowWord: 'rolled back' | 'failed' = 'rolled back'): Promise<void> {
+    // the progress is bookkeeping: a full disk must not stop the rollback itself
+    await this.saveMemory(withProgress(this.memory, { ...p, step: 'rolling-back' }))
+      .catch((err: unknown) => log.error({ err }, 'could not save the rollback progress; rolling back anyway'));
+    log.warn({ why, services: p.services.map((s) => s.service) }, 'rolling back');
     let rollbackFailure: string | undefined;
     try {
+      const previous = new Map<string, string>();
       for (const s of p.services) {
         const [repo, tag] = splitTag(s.reference);
-        if (s.previousImageId) await this.deps.podman.tagImage(s.previousImageId, repo, tag);
+        if (!s.previousImageId) throw new Error(`no previous image is known for service ${s.service}`);
+        await this.deps.podman.tagImage(s.previousImageId, repo, tag);
+        previous.set(s.service, s.previousImageId);
       }
       rollbackFailure = await this.composeUp(stack, true);
-      rollbackFailure ??= await this.gate(stack, progress, 'previous', log);
+      rollbackFailure ??= await this.gate(stack, p, previous, log);
     } catch (err) {
       rollbackFailure = errorMessage(err);
     }
@@ -299,7 +391,7 @@ export class Updater {
       const row = rows.get(s.service);
       if (!row) continue;
       if (rollbackFailure) Object.assign(row, { Updated: 'failed', Reason: `update failed: ${why}; rollback failed: ${rollbackFailure}` });
-      else Object.assign(row, { Updated: 'rolled back', Reason: why });
+      else Object.assign(row, { Updated: rowWord, Reason: rowWord === 'failed' ? `${why} (rolled back to the previous image)` : why });
     }
     if (rollbackFailure) {
       const at = new Date(this.now()).toISOString();
@@ -308,9 +400,9 @@ export class Updater {
       });
       log.error({ why, rollbackFailure }, 'update rollback failed');
     } else {
-      log.warn({ why, wasUp }, 'update rolled back');
+      log.warn({ why }, 'update rolled back');
     }
-    await this.saveMemory(withoutProgress(this.memory, stack.name));
+    await this.saveMemory(withoutProgress(this.memory, stack.name)).catch((err: unknown) => log.error({ err }, 'could not clear the update progress'));
   }
 
   private async composeUp(stack: StackConfig, pullNever: boolean): Promise<string | undefined> {
@@ -323,15 +415,15 @@ export class Updater {
 
   /**
    * The health gate over the updated services' containers: undefined when every one passed, else why not.
-   * `which`: the image each must run — the pulled one, or (after a rollback) the pinned previous one.
+   * `expected`: service → the image id its container must run (the pulled one, or after a rollback the pinned
+   * previous one). The healthcheck is the container's own (inspect), so it is known even before the first
+   * reconcile has resolved the compose model (a resume at start); the model's is the fallback.
    */
-  private async gate(stack: StackConfig, p: ApplyProgress, which: 'target' | 'previous', log: Logger, pulled?: Map<string, string>): Promise<string | undefined> {
+  private async gate(stack: StackConfig, p: ApplyProgress, expected: ReadonlyMap<string, string>, log: Logger): Promise<string | undefined> {
     const cfg = this.deps.config();
     const model = this.deps.store.get(stack.name).model;
     const started = this.now();
-    const specs = new Map<string, GateSpec>(p.services.map((s) => [
-      s.service, gateSpec(model?.services.find((x) => x.name === s.service)?.healthcheck, cfg.update.settleMs, cfg.update.gateSlackMs),
-    ]));
+    const specs = new Map<string, GateSpec>();
     const initialRestarts = new Map<string, number>();
     const runningSince = new Map<string, number>();
     const passed = new Set<string>();
@@ -340,19 +432,25 @@ export class Updater {
       for (const s of p.services) {
         if (passed.has(s.service)) continue;
         const c = containers.find((x) => x.service === s.service && x.state === 'running') ?? containers.find((x) => x.service === s.service);
-        const spec = specs.get(s.service) ?? { kind: 'settle', settleMs: cfg.update.settleMs };
-        const elapsed = this.now() - started;
         const raw = c ? await this.deps.podman.inspectContainer(c.id) : undefined;
         const sample = gateSampleFromInspect(raw);
+        let spec = specs.get(s.service);
+        if (!spec) {
+          const hc = parseInspectHealthcheck(raw) ?? model?.services.find((x) => x.name === s.service)?.healthcheck;
+          spec = gateSpec(hc, cfg.update.settleMs, cfg.update.gateSlackMs);
+          specs.set(s.service, spec);
+        }
+        const elapsed = this.now() - started;
         if (c && wantsOnDemandCheck(spec, sample.health, elapsed)) {
           // podman 19326: a missing healthcheck timer leaves a container `starting` for ever
           await this.deps.podman.runHealthcheck(c.id, spec.kind === 'healthcheck' ? spec.timeoutMs + 10_000 : 30_000).catch(() => undefined);
         }
         if (!initialRestarts.has(s.service)) initialRestarts.set(s.service, sample.restartCount ?? 0);
         if (!runningSince.has(s.service) && sample.state === 'running') runningSince.set(s.service, this.now());
-        const expected = which === 'previous' ? s.previousImageId : pulled?.get(s.service) ?? '';
         const verdict = judgeGate({
-          spec, sample, expectedImageId: expected || sample.imageId || '',
+          spec, sample,
+          // unknown (the reference's image could not be inspected): any image passes this part of the gate
+          expectedImageId: expected.get(s.service) || sample.imageId || '',
           initialRestarts: initialRestarts.get(s.service) ?? 0,
           elapsedMs: elapsed,
           runningForMs: this.now() - (runningSince.get(s.service) ?? this.now()),
@@ -360,7 +458,7 @@ export class Updater {
         if (verdict.kind === 'fail') return `service ${s.service}: ${verdict.reason}`;
         if (verdict.kind === 'pass') {
           passed.add(s.service);
-          log.info({ service: s.service, which }, 'health gate passed');
+          log.info({ service: s.service }, 'health gate passed');
         }
       }
       if (passed.size === p.services.length) return undefined;

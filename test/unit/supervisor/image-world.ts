@@ -608,6 +608,11 @@ function inspectOf(c: WorldContainer): Record<string, unknown> {
       Status: s.state, ExitCode: s.exitCode ?? 0, StartedAt: new Date(c.createdAt).toISOString(),
       ...(s.health ? { Health: { Status: s.health, FailingStreak: s.health === 'unhealthy' ? 3 : 0, Log: [] } } : {}),
     },
-    Config: { Labels: c.labels, Image: c.imageName },
+    // as podman shows it: a container with health has its healthcheck in its config (nanoseconds); the gate
+    // reads it from here when no compose model is known yet (a resume at start)
+    Config: {
+      Labels: c.labels, Image: c.imageName,
+      ...(s.health ? { Healthcheck: { Test: ['CMD', 'true'], Interval: 5e9, Timeout: 3e9, Retries: 3, StartPeriod: 0 } } : {}),
+    },
   };
 }
