@@ -11,6 +11,7 @@ import { describeComposeError } from '../core/compose-errors.js';
 import { errorMessage } from '../core/errors.js';
 import type { ObservedContainer } from '../core/model.js';
 import { parseInspectHealthcheck } from '../core/podman-parse.js';
+import { isImageRefError, parseImageRef } from '../core/registry/reference.js';
 import { updateCandidates, type UpdateCandidate } from '../core/update/candidates.js';
 import { gateSampleFromInspect, gateSpec, imageIdOf, judgeGate, wantsOnDemandCheck, type GateSpec } from '../core/update/gate.js';
 import { reportOk } from '../core/update/report.js';
@@ -191,6 +192,11 @@ export class Updater {
         continue;
       }
       const key = `${candidate.policy} ${candidate.reference}`;
+      const host = registryOf(candidate.reference);
+      if (candidate.policy === 'registry' && host && rateLimited.has(host) && !checked.has(key)) {
+        Object.assign(row, { Updated: 'failed', Reason: `${host} rate-limited this run (429); not asked again until the next run` });
+        continue;
+      }
       let outcome = checked.get(key);
       if (!outcome) {
         outcome = this.checkOne(candidate).catch((err: unknown): CheckOutcome => ({ kind: 'failed', reason: errorMessage(err) }));
@@ -487,6 +493,12 @@ export function splitTag(ref: string): [string, string] {
   const name = ref.split('@')[0] ?? ref;
   const colon = name.lastIndexOf(':');
   return colon > name.lastIndexOf('/') ? [name.slice(0, colon), name.slice(colon + 1)] : [name, 'latest'];
+}
+
+/** The registry a reference names (docker.io for short names), or undefined when it cannot be parsed. */
+function registryOf(reference: string): string | undefined {
+  const ref = parseImageRef(reference);
+  return isImageRefError(ref) ? undefined : ref.registry;
 }
 
 function sameId(a: string, b: string): boolean {
