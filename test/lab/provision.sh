@@ -232,3 +232,44 @@ if systemctl is-enabled --quiet ntfy.service 2>/dev/null; then
   if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then systemctl stop ntfy.service 2>/dev/null || true; fi
 fi
 log "$(ntfy --help 2>/dev/null | grep -m1 -o 'ntfy [0-9][0-9.]*' || echo ntfy) at $(command -v ntfy)"
+
+# --- Prometheus + promtool: the alert rules' tests (test/unit/prometheus-rules.test.ts runs promtool) and a real
+# Prometheus scraping stackd in test/system/prometheus.test.ts -----------------------------------------------
+# From trixie (2.53.3, promtool in its own package; bookworm's prometheus is 2.42), named alone with -t trixie and
+# without recommends (prometheus-node-exporter would be one more listener). The plan is checked with apt-get -s
+# first: only NEW packages (prometheus, promtool and the arch-all JavaScript/font packages of its web UI) may be
+# installed; anything it would upgrade or remove on this machine is refused rather than moving the machine to
+# trixie. The packaged prometheus.service (:9090) is never started by this script: a policy-rc.d that denies
+# every start is in place for the install (unless the machine already has one, as this machine kind does), and
+# the unit the package enables is disabled afterwards (the test runs its own prometheus on loopback). A machine
+# that already has both commands (e.g. bookworm's 2.42, whose package carries promtool itself) is left as it is.
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  apt-get update -qq
+  prom_sim=$(apt-get -s install --no-install-recommends -t trixie prometheus promtool)
+  prom_changes=$(printf '%s\n' "$prom_sim" | awk '/^(Inst|Remv) / && ($1 == "Remv" || $3 ~ /^\[/) { print $2 }')
+  if [ -n "$prom_changes" ]; then
+    echo "[provision] installing prometheus from trixie would also upgrade or remove: $(echo "$prom_changes" | tr '\n' ' ')" >&2
+    echo "[provision] refusing (it would move more of this machine to trixie); install prometheus and promtool by hand if that is fine here" >&2
+    exit 1
+  fi
+  prom_policy_made=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# stackd provision.sh: no service starts while prometheus installs (removed right after)\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    prom_policy_made=1
+  fi
+  log "apt-get install -t trixie prometheus promtool (new: $(printf '%s\n' "$prom_sim" | awk '/^Inst / { print $2 }' | tr '\n' ' '))"
+  prom_rc=0
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold -t trixie prometheus promtool >/dev/null || prom_rc=$?
+  [ -z "$prom_policy_made" ] || rm -f /usr/sbin/policy-rc.d
+  [ "$prom_rc" = 0 ] || { echo "[provision] apt-get install prometheus promtool failed ($prom_rc)" >&2; exit 1; }
+fi
+# The package enables prometheus.service (multi-user.target.wants, and its init script's rc links); the lab wants
+# no :9090 listener after a reboot either. --root=/ works offline (no system bus here: systemd is not PID 1).
+if [ -e /etc/systemd/system/multi-user.target.wants/prometheus.service ] || ls /etc/rc[2-5].d/S*prometheus >/dev/null 2>&1; then
+  log "disabling the packaged prometheus.service (the system test runs its own prometheus on loopback)"
+  systemctl --root=/ disable --quiet prometheus.service 2>/dev/null || rm -f /etc/systemd/system/multi-user.target.wants/prometheus.service
+  update-rc.d prometheus disable >/dev/null 2>&1 || true
+  if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then systemctl stop prometheus.service 2>/dev/null || true; fi
+fi
+log "$(promtool --version 2>&1 | head -1) at $(command -v promtool); prometheus at $(command -v prometheus)"
