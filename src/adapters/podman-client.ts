@@ -1,19 +1,29 @@
-// THE one place that talks to the podman API socket (libpod API, v5 paths). Answers are returned raw
-// (`unknown`): turning them into domain types is the core's job (src/core/podman-parse.ts). Transport problems
+// THE one client of the podman API socket (PodmanPort), on dockerode — the owner's choice of engine
+// client, so stackd has one engine library instead of a hand-rolled HTTP client per feature. Answers are returned
+// raw (`unknown`): turning them into domain types is the core's job (src/core/podman-parse.ts). Transport problems
 // become PodmanUnreachableError / PodmanTimeoutError, non-2xx answers PodmanApiError with podman's message.
+//
+// Which endpoint each method uses, and why (podman's compat and libpod routes are separate handlers):
+// - dockerode's typed calls (Docker-compatible routes) where podman runs the SAME handler with the same meaning:
+//   ping, version, stop (compat `t` = libpod `timeout`; 304 when already stopped), container rm, network rm.
+// - libpod routes through docker-modem's dial where the compat answer differs in shape or meaning: the
+//   container list/inspect (libpod carries health in the list, ImageName, bare image ids — what the core parses),
+//   the image list and removal report, image exists, healthcheck run, info, events (compat renames `died` to
+//   `die` and buffers the stream), and the network list (compat inspects every container's network state per call).
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
-import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
 import type { PodmanPort } from '../supervisor/ports.js';
-import {
-  InvalidOptionError, PodmanApiError, PodmanBadResponseError, PodmanTimeoutError, PodmanUnreachableError,
-} from './errors.js';
+import { textLines } from './podman-body.js';
+import { LIBPOD, PodmanTransport } from './podman-transport.js';
+import type { Method, Opened } from './podman-transport.js';
+import { InvalidOptionError, PodmanBadResponseError } from './errors.js';
 
 export interface PodmanClientOptions {
   /** absolute path of the rootless API socket, e.g. /run/user/1000/podman/podman.sock */
   socketPath: string;
-  /** per request: time to the response headers and between body chunks. Default 30 s. */
+  /**
+   * per request: time to the response headers and between body chunks (dockerode's typed calls, whose answers
+   * are empty or one small object, get it for the whole exchange). Default 30 s.
+   */
   requestTimeoutMs?: number;
   /** at most this many sockets to podman at once (each events stream holds one). Default 8. */
   connections?: number;
@@ -35,20 +45,11 @@ export interface EventsOptions {
   onOpen?: () => void;
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
-interface Answer {
-  status: number;
-  body: Dispatcher.ResponseData['body'];
-}
-
-const API = '/v5.0.0/libpod';
 const DEFAULT_TIMEOUT_MS = 30_000;
-const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 export class PodmanClient implements PodmanPort {
   readonly socketPath: string;
-  private readonly timeoutMs: number;
-  private readonly pool: Pool;
+  private readonly t: PodmanTransport;
 
   constructor(opts: PodmanClientOptions) {
     if (typeof opts?.socketPath !== 'string' || !path.isAbsolute(opts.socketPath)) {
@@ -63,25 +64,26 @@ export class PodmanClient implements PodmanPort {
       throw new InvalidOptionError('connections', 'an integer from 1 and up', opts.connections);
     }
     this.socketPath = opts.socketPath;
-    this.timeoutMs = timeout;
-    // a Pool, not a Client: one Client is one connection, and a long-lived events stream would block it
-    this.pool = new Pool('http://podman', { socketPath: opts.socketPath, connections });
+    this.t = new PodmanTransport(opts.socketPath, timeout, connections);
   }
 
   /** "OK" when podman answers */
   async ping(): Promise<string> {
-    const a = await this.request('GET', '/_ping');
-    return a.body.text();
+    const r = await this.t.call({ method: 'GET', path: '/_ping' }, (abortSignal) => this.t.docker.ping({ abortSignal }));
+    // dockerode hands back the body as a Buffer when it is not JSON ("OK" is not)
+    const v = 'value' in r ? r.value : undefined;
+    return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   }
 
   async version(): Promise<unknown> {
-    return this.json('GET', '/version');
+    const r = await this.t.call({ method: 'GET', path: '/version' }, (abortSignal) => this.t.docker.version({ abortSignal }));
+    return jsonValue('GET', '/version', 'value' in r ? r.value : undefined);
   }
 
   async listContainers(opts: ListContainersOptions = {}): Promise<unknown[]> {
     const query: Record<string, string> = { all: String(opts.all ?? true) };
     if (opts.filters?.label?.length) query.filters = JSON.stringify({ label: opts.filters.label });
-    return this.jsonArray('GET', `/containers/json?${new URLSearchParams(query)}`);
+    return this.jsonArray(await this.t.open({ method: 'GET', path: `${LIBPOD}/containers/json`, query }));
   }
 
   /** Containers labelled by docker-compose or podman-compose for the project; concatenated raw, not deduped. */
@@ -95,50 +97,53 @@ export class PodmanClient implements PodmanPort {
 
   /** Raw inspect JSON, or undefined when the container no longer exists (404). */
   async inspectContainer(id: string): Promise<unknown> {
-    const a = await this.request('GET', `/containers/${enc(id)}/json`, { okStatus: [404] });
-    if (a.status === 404) return drain(a, undefined);
-    return this.readJson('GET', `/containers/${enc(id)}/json`, a);
+    const o = await this.t.open({ method: 'GET', path: `${LIBPOD}/containers/${enc(id)}/json`, okStatus: [404] });
+    if (o.status === 404) return this.t.discard(o).then(() => undefined);
+    return this.t.json(o);
   }
 
   /** Resolves once stopped; already stopped (304) and gone (404) count as stopped. */
   async stopContainer(id: string, timeoutS: number): Promise<void> {
     if (!Number.isInteger(timeoutS) || timeoutS < 0) throw new InvalidOptionError('timeoutS', 'an integer from 0 and up', timeoutS);
-    // podman waits up to timeoutS before SIGKILL: the request may take that long
-    const a = await this.request('POST', `/containers/${enc(id)}/stop?timeout=${timeoutS}`, {
-      okStatus: [304, 404],
-      timeoutMs: timeoutS * 1000 + this.timeoutMs,
-    });
-    await a.body.dump();
+    await this.t.call(
+      { method: 'POST', path: `/containers/${enc(id)}/stop?t=${timeoutS}` },
+      (abortSignal) => this.t.docker.getContainer(enc(id)).stop({ t: timeoutS, abortSignal }),
+      // podman waits up to timeoutS before SIGKILL: the request may take that long
+      { okStatus: [304, 404], timeoutMs: timeoutS * 1000 + this.t.timeoutMs },
+    );
   }
 
   /** true when removed; false when it was already gone (404). */
   async removeContainer(id: string, opts: { force?: boolean } = { force: true }): Promise<boolean> {
-    const a = await this.request('DELETE', `/containers/${enc(id)}?force=${String(opts.force ?? true)}`, { okStatus: [404] });
-    return drain(a, a.status < 300);
+    const force = opts.force ?? true;
+    const r = await this.t.call(
+      { method: 'DELETE', path: `/containers/${enc(id)}?force=${String(force)}` },
+      (abortSignal) => this.t.docker.getContainer(enc(id)).remove({ force, abortSignal }),
+      { okStatus: [404] },
+    );
+    return 'value' in r;
   }
 
   /** Runs the healthcheck now. Raw { Status, FailingStreak, Log }; 409 (PodmanApiError) when it has none. */
   async runHealthcheck(id: string, timeoutMs?: number): Promise<unknown> {
-    const p = `/containers/${enc(id)}/healthcheck`;
-    const a = await this.request('GET', p, { timeoutMs: timeoutMs ?? this.timeoutMs });
-    return this.readJson('GET', p, a);
+    return this.t.json(await this.t.open({ method: 'GET', path: `${LIBPOD}/containers/${enc(id)}/healthcheck`, timeoutMs }));
   }
 
   async listImages(): Promise<unknown[]> {
-    return this.jsonArray('GET', '/images/json');
+    return this.jsonArray(await this.t.open({ method: 'GET', path: `${LIBPOD}/images/json` }));
   }
 
   /** Raw removal report, or undefined when the image was already gone (404). 409 (in use) is a PodmanApiError. */
   async removeImage(id: string): Promise<unknown> {
-    const p = `/images/${enc(id)}`;
-    const a = await this.request('DELETE', p, { okStatus: [404] });
-    if (a.status === 404) return drain(a, undefined);
-    return this.readJson('DELETE', p, a);
+    const o = await this.t.open({ method: 'DELETE', path: `${LIBPOD}/images/${enc(id)}`, okStatus: [404] });
+    if (o.status === 404) return this.t.discard(o).then(() => undefined);
+    return this.t.json(o);
   }
 
   async imageExists(ref: string): Promise<boolean> {
-    const a = await this.request('GET', `/images/${enc(ref)}/exists`, { okStatus: [404] });
-    return drain(a, a.status < 300);
+    const o = await this.t.open({ method: 'GET', path: `${LIBPOD}/images/${enc(ref)}/exists`, okStatus: [404] });
+    await this.t.discard(o);
+    return o.status < 300;
   }
 
   /**
@@ -147,159 +152,83 @@ export class PodmanClient implements PodmanPort {
    * (quietly); connection loss throws PodmanUnreachableError. No body timeout: the stream may be silent for hours.
    */
   async *events(opts: EventsOptions = {}): AsyncIterable<unknown> {
-    const query = new URLSearchParams({ stream: 'true' });
-    if (opts.filters) query.set('filters', JSON.stringify(opts.filters));
-    const p = `/events?${query}`;
-    let answer: Answer;
+    const query: Record<string, string> = { stream: 'true' };
+    if (opts.filters) query.filters = JSON.stringify(opts.filters);
+    let o: Opened;
     try {
-      answer = await this.request('GET', p, { signal: opts.signal, bodyTimeoutMs: 0 });
+      o = await this.t.open({ method: 'GET', path: `${LIBPOD}/events`, query, signal: opts.signal });
     } catch (err) {
       if (opts.signal?.aborted) return;
       throw err;
     }
-    const decoder = new StringDecoder('utf8');
-    let pending = '';
     try {
       // inside the try: whatever the callback does, the finally below frees the connection
       opts.onOpen?.();
-      for await (const chunk of answer.body as AsyncIterable<Buffer>) {
-        pending += decoder.write(chunk);
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl).trim();
-          pending = pending.slice(nl + 1);
-          if (line) yield parseLine('GET', p, line);
-        }
-      }
-      const rest = (pending + decoder.end()).trim();
-      if (rest) yield parseLine('GET', p, rest);
+      for await (const line of textLines(o.body)) yield parseLine(o, line);
+      this.t.assertComplete(o);
     } catch (err) {
       if (opts.signal?.aborted) return;
-      throw this.translate(err, 'GET', p, 0);
+      throw this.t.translate(err, o.life, o.where, 0);
     } finally {
-      // the consumer stopped early (break/return): free the connection
-      if (!answer.body.destroyed) answer.body.destroy();
+      // the consumer stopped early (break/return), or the stream ended: free the connection
+      o.life.end();
+      if (!o.body.destroyed) o.body.destroy();
     }
   }
 
+  /** Waits for requests under way (an events stream included: stop its consumer first), then frees the sockets. */
   async close(): Promise<void> {
-    await this.pool.close();
-  }
-
-  private async json(method: Method, p: string): Promise<unknown> {
-    return this.readJson(method, p, await this.request(method, p));
-  }
-
-  private async jsonArray(method: Method, p: string): Promise<unknown[]> {
-    const v = await this.json(method, p);
-    if (!Array.isArray(v)) throw new PodmanBadResponseError(method, API + p, 'expected a JSON array');
-    return v;
-  }
-
-  private async readJson(method: Method, p: string, a: Answer): Promise<unknown> {
-    const text = await a.body.text();
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw new PodmanBadResponseError(method, API + p, `not JSON: ${text.slice(0, 200)}`, { cause: err });
-    }
-  }
-
-  /** One request; non-2xx (except okStatus) become PodmanApiError after reading podman's error body. */
-  private async request(
-    method: Method,
-    p: string,
-    o: { okStatus?: number[]; timeoutMs?: number; bodyTimeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<Answer> {
-    const timeoutMs = o.timeoutMs ?? this.timeoutMs;
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await this.pool.request({
-        method,
-        path: API + p,
-        headersTimeout: timeoutMs,
-        bodyTimeout: o.bodyTimeoutMs ?? timeoutMs,
-        signal: o.signal,
-      });
-    } catch (err) {
-      throw this.translate(err, method, p, timeoutMs);
-    }
-    const status = res.statusCode;
-    if ((status >= 200 && status < 300) || o.okStatus?.includes(status)) return { status, body: res.body };
-    const text = await res.body.text().catch(() => '');
-    const { message, cause } = podmanErrorBody(text);
-    throw new PodmanApiError(status, method, API + p, message || `HTTP ${status}`, cause);
-  }
-
-  private translate(err: unknown, method: Method, p: string, timeoutMs: number): unknown {
-    const code = errCode(err);
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-      return new PodmanTimeoutError(method, API + p, timeoutMs, { cause: err });
-    }
-    if (code !== undefined && UNREACHABLE_CODES.has(code)) return new PodmanUnreachableError(this.socketPath, { cause: err });
-    return err;
+    await this.t.close();
   }
 
   // --- networks (a stack that left the config is brought down through its project label) ---
 
   /** Names of the networks docker-compose or podman-compose labelled with the project. */
   async listProjectNetworks(project: string): Promise<string[]> {
-    const lists = await Promise.all(['com.docker.compose.project', 'io.podman.compose.project'].map((label) =>
-      this.jsonArray('GET', `/networks/json?${new URLSearchParams({ filters: JSON.stringify({ label: [`${label}=${project}`] }) })}`)));
+    const lists = await Promise.all(['com.docker.compose.project', 'io.podman.compose.project'].map(async (label) =>
+      this.jsonArray(await this.t.open({
+        method: 'GET', path: `${LIBPOD}/networks/json`, query: { filters: JSON.stringify({ label: [`${label}=${project}`] }) },
+      }))));
     const names = lists.flat().map((n) => (typeof n === 'object' && n !== null && 'name' in n && typeof n.name === 'string' ? n.name : ''));
     return [...new Set(names.filter(Boolean))];
   }
 
-  /** true when removed; false when it was already gone (404). 409 (in use) is a PodmanApiError. */
+  /** true when removed; false when it was already gone (404). A network in use is a PodmanApiError. */
   async removeNetwork(name: string): Promise<boolean> {
-    const a = await this.request('DELETE', `/networks/${enc(name)}`, { okStatus: [404] });
-    return drain(a, a.status < 300);
+    const r = await this.t.call(
+      { method: 'DELETE', path: `/networks/${enc(name)}` },
+      (abortSignal) => this.t.docker.getNetwork(enc(name)).remove({ abortSignal }),
+      { okStatus: [404] },
+    );
+    return 'value' in r;
   }
 
   // --- host facts for stackctl check ---
 
   /** Raw GET /libpod/info; `stackctl check` reads host.databaseBackend ("sqlite" | "boltdb") from it. */
   async info(): Promise<unknown> {
-    return this.json('GET', '/info');
+    return this.t.json(await this.t.open({ method: 'GET', path: `${LIBPOD}/info` }));
+  }
+
+  private async jsonArray(o: Opened): Promise<unknown[]> {
+    const v = await this.t.json(o);
+    if (!Array.isArray(v)) throw new PodmanBadResponseError(o.where.method, o.where.path, 'expected a JSON array');
+    return v;
   }
 }
 
-function parseLine(method: Method, p: string, line: string): unknown {
+function parseLine(o: Opened, line: string): unknown {
   try {
     return JSON.parse(line);
   } catch (err) {
-    throw new PodmanBadResponseError(method, API + p, `event line is not JSON: ${line.slice(0, 200)}`, { cause: err });
+    throw new PodmanBadResponseError(o.where.method, o.where.path, `event line is not JSON: ${line.slice(0, 200)}`, { cause: err });
   }
 }
 
-/** libpod errors look like {"cause":"no such container","message":"no container with …","response":404} */
-function podmanErrorBody(text: string): { message: string; cause?: string } {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (v && typeof v === 'object') {
-      const message = 'message' in v && typeof v.message === 'string' ? v.message : '';
-      const cause = 'cause' in v && typeof v.cause === 'string' ? v.cause : undefined;
-      if (message || cause) return { message: message || cause || '', cause };
-    }
-  } catch {
-    // not JSON: use the text itself
-  }
-  return { message: text.trim().slice(0, 500) };
-}
-
-async function drain<T>(a: Answer, value: T): Promise<T> {
-  await a.body.dump();
-  return value;
-}
-
-function errCode(err: unknown): string | undefined {
-  // undici may wrap the socket error; look one level down as well
-  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
-    if ('code' in e && typeof e.code === 'string') {
-      if (UNREACHABLE_CODES.has(e.code) || e.code.startsWith('UND_ERR_HEADERS') || e.code.startsWith('UND_ERR_BODY')) return e.code;
-    }
-  }
-  return undefined;
+/** dockerode parses a JSON answer, and hands back the raw Buffer when it could not. */
+function jsonValue(method: Method, p: string, v: unknown): unknown {
+  if (Buffer.isBuffer(v)) throw new PodmanBadResponseError(method, p, `not JSON: ${v.toString('utf8').slice(0, 200)}`);
+  return v;
 }
 
 const enc = encodeURIComponent;
