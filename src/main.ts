@@ -2,17 +2,20 @@
 // stackd: the composition root. Config → logger → adapters → supervisor → HTTP; signals and readiness.
 import { access, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { ComposeRunner } from './adapters/compose-runner.js';
 import { watchFile } from './adapters/file-watch.js';
 import { PodmanClient } from './adapters/podman-client.js';
 import { buildChildEnv, runProcess } from './adapters/process-runner.js';
-import { loadState, saveState } from './adapters/state-file.js';
+import { createRegistryClient } from './adapters/registry-client.js';
+import { loadState, loadUpdateState, saveState, saveUpdateState } from './adapters/state-file.js';
 import { defaultConfigPath, formatConfigIssues, parseConfig } from './core/config.js';
 import type { Config, ConfigEnvironment } from './core/config-types.js';
 import { errorMessage } from './core/errors.js';
 import type { PersistedState } from './core/persisted-state.js';
+import type { UpdateReport } from './core/update/types.js';
 import { buildApp } from './http/app.js';
 import { listenFd, listenTcp, listenUnixSocket, systemdListenFd } from './http/listen.js';
 import { createNotifiers } from './adapters/notifiers.js';
@@ -22,6 +25,8 @@ import { startAll, stopAll, type Lifecycle } from './supervisor/lifecycle.js';
 import { Metrics } from './supervisor/metrics.js';
 import { NotifyDispatcher } from './supervisor/notify-dispatcher.js';
 import { buildPipeline } from './supervisor/pipeline.js';
+import { hostPlatform, registryChecker } from './supervisor/registry-check.js';
+import { readStackInputs } from './supervisor/stack-inputs.js';
 
 const USAGE = `usage: stackd [--config PATH]
 
@@ -92,6 +97,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     onFailure: (kind) => metrics.notifyFailures.inc({ notifier: kind }),
   });
   for (const kind of new Set(config.notify.map((n) => n.kind))) metrics.notifyFailures.inc({ notifier: kind }, 0);
+  // registry updates: manifests from the registries (the user's auth files, registries.conf), images through
+  // podman; the updater's memory (bad digests, apply progress) beside the state file
+  const registry = createRegistryClient({ env: { ...env }, helperEnv: childEnv });
+  const updatesFile = join(dirname(config.stateFile), 'updates.json');
   const { supervisor, housekeeping, providerGate } = buildPipeline({
     config, podman, compose, files, stateStore, childEnv, logger,
     systemctl: new Systemctl({ parentEnv: env }),
@@ -102,7 +111,31 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     },
     onViolation: (stack, kind) => metrics.preflightViolations.inc({ stack, kind }),
     onTimersRemoved: (n) => metrics.timersRemoved.inc(n),
+    updates: {
+      images: podman,
+      check: registryChecker(registry, hostPlatform(process.arch)),
+      state: { load: () => loadUpdateState(updatesFile), save: (s) => saveUpdateState(updatesFile, s) },
+      onReport: (report, logTails) => {
+        metrics.recordUpdate(report);
+        void notifyUpdateRun(report, logTails);
+      },
+    },
   });
+
+  /** One message per update run, redacted with the env values of every stack it names (log tails may echo them). */
+  async function notifyUpdateRun(report: UpdateReport, logTails: ReadonlyMap<string, string>): Promise<void> {
+    const names = new Set(report.rows.map((r) => r.stack));
+    const redactors = await Promise.all(supervisor.currentConfig.stacks.filter((s) => names.has(s.name))
+      .map((s) => readStackInputs(s, files, childEnv).then((i) => i.redact, () => (t: string) => t)));
+    const redact = (text: string) => redactors.reduce((t, r) => r(t), text);
+    await notify.notifyUpdateRun({
+      rows: report.rows.map((r) => ({
+        stack: r.stack, service: r.service, image: r.Image, updated: r.Updated,
+        ...(r.Reason !== undefined ? { reason: r.Reason } : {}),
+        ...(logTails.has(`${r.stack}/${r.service}`) ? { logTail: logTails.get(`${r.stack}/${r.service}`) ?? '' } : {}),
+      })),
+    }, redact);
+  }
 
   // The state file first: nothing may be served (and saved over it) before it is read. A corrupt file stops
   // stackd here, untouched.
@@ -180,6 +213,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         await app.close();
         await tcpApp?.close();
         await podman.close();
+        await registry.close();
         logger.info('stopped');
         resolve(0);
       })();
