@@ -71,6 +71,10 @@ beforeAll(async () => {
   SIDE = `${reg.host}/lab/side:stable`;
   await pushTwoPlatformList(APP, { amd64Variant: 'app-v1', arm64Variant: 'app-v1-arm' });
   await pushImage(SIDE, { variant: 'side-v1', health: 'none' });
+  // docker-compose pulls through the compat API without podman's auth.json; the podman CLI reads it. The
+  // owner's images are present after their first deploy the same way; stackd's own pulls go through libpod.
+  await podmanOk('pull', '--tls-verify=false', APP);
+  await podmanOk('pull', '--tls-verify=false', SIDE);
 
   // a real ntfy, and a receiver shaped like Gotify's POST /message
   const port = await freePort();
