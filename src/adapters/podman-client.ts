@@ -1,4 +1,4 @@
-// THE one client of the podman API socket (PodmanPort), on dockerode — the owner's choice of engine
+// THE one client of the podman API socket (PodmanPort and ImagePort), on dockerode — the owner's choice of engine
 // client, so stackd has one engine library instead of a hand-rolled HTTP client per feature. Answers are returned
 // raw (`unknown`): turning them into domain types is the core's job (src/core/podman-parse.ts). Transport problems
 // become PodmanUnreachableError / PodmanTimeoutError, non-2xx answers PodmanApiError with podman's message.
@@ -8,11 +8,13 @@
 //   ping, version, stop (compat `t` = libpod `timeout`; 304 when already stopped), container rm, network rm.
 // - libpod routes through docker-modem's dial where the compat answer differs in shape or meaning: the
 //   container list/inspect (libpod carries health in the list, ImageName, bare image ids — what the core parses),
-//   the image list and removal report, image exists, healthcheck run, info, events (compat renames `died` to
-//   `die` and buffers the stream), and the network list (compat inspects every container's network state per call).
+//   the image list and removal report, image exists/inspect/pull/tag (compat tag normalizes short names to
+//   docker.io), healthcheck run, info, events (compat renames `died` to `die` and buffers the stream), the network
+//   list (compat inspects every container's network state per call), and logs (see containerLogs).
 import path from 'node:path';
-import type { PodmanPort } from '../supervisor/ports.js';
+import type { ImagePort, PodmanPort } from '../supervisor/ports.js';
 import { textLines } from './podman-body.js';
+import { containerLogs, inspectImage, pullImage, tagImage } from './podman-images.js';
 import { LIBPOD, PodmanTransport } from './podman-transport.js';
 import type { Method, Opened } from './podman-transport.js';
 import { InvalidOptionError, PodmanBadResponseError } from './errors.js';
@@ -47,7 +49,7 @@ export interface EventsOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export class PodmanClient implements PodmanPort {
+export class PodmanClient implements PodmanPort, ImagePort {
   readonly socketPath: string;
   private readonly t: PodmanTransport;
 
@@ -144,6 +146,24 @@ export class PodmanClient implements PodmanPort {
     const o = await this.t.open({ method: 'GET', path: `${LIBPOD}/images/${enc(ref)}/exists`, okStatus: [404] });
     await this.t.discard(o);
     return o.status < 300;
+  }
+
+  // --- images for the updater (ImagePort; src/adapters/podman-images.ts) ---
+
+  inspectImage(nameOrId: string): Promise<unknown> {
+    return inspectImage(this.t, nameOrId);
+  }
+
+  pullImage(reference: string, opts: { signal?: AbortSignal } = {}): Promise<string> {
+    return pullImage(this.t, reference, opts);
+  }
+
+  tagImage(image: string, repo: string, tag: string): Promise<void> {
+    return tagImage(this.t, image, repo, tag);
+  }
+
+  containerLogs(id: string, tail: number): Promise<string> {
+    return containerLogs(this.t, id, tail);
   }
 
   /**
