@@ -360,6 +360,18 @@ describe('close', () => {
   });
 });
 
+describe('many requests at once', () => {
+  it('200 parallel requests over 8 sockets take milliseconds, not seconds (docker-modem inspects the agent per request)', async () => {
+    // before the agent printed as one word this took ~6 s: each dial() util.inspect-ed the agent and its queue
+    const c = new PodmanClient({ socketPath: fake.socketPath, requestTimeoutMs: 5_000 });
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 200 }, () => c.listImages()));
+    const took = Date.now() - started;
+    await c.close();
+    expect(took).toBeLessThan(1_500);
+  });
+});
+
 describe('events', () => {
   const e1 = { status: 'health_status', id: HOLDER, Type: 'container', Action: 'health_status', HealthStatus: 'unhealthy' };
   const e2 = { status: 'died', id: HOLDER, Type: 'container', Action: 'died', Actor: { Attributes: { name: 'demo-holder-1 ✓' } } };
