@@ -6,6 +6,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 npm run --silent build
 npx tsc -p tsconfig.bench.json
+node dist-bench/bench/cli-startup.js # no lab: the CLI's start-up, as root, straight into bench/results/
 stage=$(bash test/lab/stage.sh)
 trap 'rm -rf "$stage"' EXIT
 test/lab/as-lab.sh sh -c "cd '$stage' && node --expose-gc dist-bench/bench/status.js && node dist-bench/bench/concurrency.js ${1:-8} ${2:-2}"

@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 // stackctl: the human and script front end over stackd's unix socket. `main` is the whole program; the last
 // lines run it when this file is the entry point, so tests call `main` in-process.
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { ApiError, DaemonUnreachableError, StackdClient } from './client.js';
-import { UsageError, printJson } from './context.js';
+// Start-up matters (every stack unit runs `stackctl up NAME` at boot): this file loads only what every command
+// needs. The HTTP client, each command and the offline check are imported when that command runs, and nothing
+// here may import undici, typebox, yaml, ajv or src/http at run time (test/contract/cli/startup-imports.test.ts).
+// Node's built-ins come from process.getBuiltinModule, not `import`: an ESM import of a built-in builds its
+// namespace from every export, running lazy getters (node:http's WebSocket loads node's bundled undici, crypto,
+// tls, http2 and zlib: ~25 ms); see client.ts.
+import type { StackdClient } from './client.js';
+import { UsageError } from './context.js';
 import type { Ctx, Output } from './context.js';
+import { ApiError, DaemonUnreachableError } from './errors.js';
 import { EXIT } from './exit-codes.js';
-import { follow, succeeded } from './follow.js';
-import { offlineCheck } from './offline-check.js';
-import { renderJobOutput, renderStackDetail, renderStatusTable, renderVerdict } from './render.js';
-import { stackAction } from './stack-action.js';
 import type { ActionOptions } from './stack-action.js';
 import { stripControls } from './terminal-text.js';
+
+const { realpathSync } = process.getBuiltinModule('node:fs');
+const { pathToFileURL } = process.getBuiltinModule('node:url');
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 export { EXIT };
 export type { Output };
@@ -95,15 +99,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (first !== 'check') return usageError(io, '--offline and --config apply only to "check"');
     if (!values.offline) return usageError(io, '--config needs --offline (online, the daemon\'s own config is used)');
     if (rest.length > 1) return usageError(io, `"check" takes at most one stack name, got ${rest.length}`);
+    const { offlineCheck } = await import('./offline-check.js');
     return offlineCheck({ env: io.env, uid: io.uid, cwd: process.cwd(), stdout: io.stdout, stderr: io.stderr },
       { ...(values.config !== undefined ? { config: values.config } : {}), ...(rest[0] ? { stack: rest[0] } : {}), json: values.json });
   }
   const socketPath = values.socket ?? defaultSocketPath(io.env, io.uid);
-  const client = new StackdClient(socketPath);
-  const ctx: Ctx = {
-    io, client, json: values.json, now: io.now ?? Date.now,
-    sleep: io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-  };
+  let client: StackdClient | undefined;
   try {
     const [command, ...args] = positionals;
     const opts: ActionOptions = { noBlock: values['no-block'], healthy: values.healthy, timeout: values.timeout };
@@ -112,19 +113,44 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (command !== 'up' && command !== 'stop' && command !== 'down' && opts.timeout !== undefined) {
       throw new UsageError('--timeout applies only to "up", "stop" and "down"');
     }
+    let run: (ctx: Ctx) => Promise<number>;
     switch (command) {
-      case 'status': return await status(ctx, optionalName(command, args));
-      case 'up': case 'stop': case 'down': return await stackAction(ctx, command, requiredName(command, args), opts);
-      case 'check': return await job(ctx, 'check', optionalName(command, args));
-      case 'gc': noArgs(command, args); return await job(ctx, 'gc', undefined);
-      case 'update': return await job(ctx, 'update', optionalName(command, args), { dryRun: values['dry-run'] });
+      case 'status': {
+        const name = optionalName(command, args);
+        run = async (ctx) => (await import('./status.js')).status(ctx, name);
+        break;
+      }
+      case 'up': case 'stop': case 'down': {
+        const name = requiredName(command, args);
+        run = async (ctx) => (await import('./stack-action.js')).stackAction(ctx, command, name, opts);
+        break;
+      }
+      case 'check': {
+        const name = optionalName(command, args);
+        run = async (ctx) => (await import('./job.js')).job(ctx, 'check', name);
+        break;
+      }
+      case 'gc':
+        noArgs(command, args);
+        run = async (ctx) => (await import('./job.js')).job(ctx, 'gc', undefined);
+        break;
+      case 'update': {
+        const name = optionalName(command, args);
+        run = async (ctx) => (await import('./job.js')).job(ctx, 'update', name, { dryRun: values['dry-run'] });
+        break;
+      }
       case undefined: throw new UsageError('missing command');
       default: throw new UsageError(`unknown command "${command}"`);
     }
+    client = new (await import('./client.js')).StackdClient(socketPath);
+    return await run({
+      io, client, json: values.json, now: io.now ?? Date.now,
+      sleep: io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    });
   } catch (err) {
     return reportError(io, err);
   } finally {
-    await client.close().catch(() => undefined);
+    await client?.close().catch(() => undefined);
   }
 }
 
@@ -140,32 +166,6 @@ function optionalName(command: string, args: string[]): string | undefined {
 
 function noArgs(command: string, args: string[]): void {
   if (args.length > 0) throw new UsageError(`"${command}" takes no arguments, got "${args.join(' ')}"`);
-}
-
-async function status(ctx: Ctx, name: string | undefined): Promise<number> {
-  const { stdout } = ctx.io;
-  if (name === undefined) {
-    const stacks = await ctx.client.listStacks();
-    if (ctx.json) printJson(ctx, { stacks });
-    else stdout.write(renderStatusTable(stacks, { nowMs: ctx.now(), columns: stdout.isTTY ? stdout.columns : undefined }));
-  } else {
-    const stack = await ctx.client.getStack(name);
-    if (ctx.json) printJson(ctx, stack);
-    else stdout.write(renderStackDetail(stack, ctx.now()));
-  }
-  return EXIT.ok;
-}
-
-/** check, gc and update: followed to the end without a deadline (a health gate may take minutes). */
-async function job(ctx: Ctx, kind: 'check' | 'gc' | 'update', stack: string | undefined, options: { dryRun?: boolean } = {}): Promise<number> {
-  const done = await follow(ctx, await ctx.client.startJob(kind, stack, options));
-  if (ctx.json) printJson(ctx, done);
-  else ctx.io.stdout.write(renderJobOutput(done.output));
-  if (!succeeded(done)) {
-    ctx.io.stderr.write(`stackctl: ${renderVerdict(done)}\n`);
-    return EXIT.failed;
-  }
-  return EXIT.ok;
 }
 
 function usageError(io: CliIo, message: string): number {
