@@ -2,7 +2,8 @@
 // registries-conf.ts decides): the main file (the user's when it exists, else /etc's), then the drop-ins of
 // /etc/containers/registries.conf.d and ~/.config/containers/registries.conf.d, *.conf in name order.
 // Read on every question: a few small files, and an edit is seen at once, as podman sees it.
-import { readdir, readFile } from 'node:fs/promises';
+import { readIfExists } from './atomic-file.js';
+import { readdir } from 'node:fs/promises';
 import {
   isInsecureRegistry, mergeRegistriesConf, parseRegistriesConf, registriesConfPaths,
 } from '../core/registry/registries-conf.js';
@@ -77,12 +78,7 @@ export class RegistriesConfFiles {
 }
 
 async function readTextFile(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (codeOf(err) === 'ENOENT' || codeOf(err) === 'ENOTDIR') return null;
-    throw err;
-  }
+  return (await readIfExists(path)) ?? null;
 }
 
 async function listDirectory(path: string): Promise<string[]> {

@@ -3,7 +3,7 @@
 // `docker-credential-<name> get` with the server URL on stdin through the process runner (argv only) and
 // reads its JSON {"Username","Secret"}. Nothing is cached here: the client keeps the token (or Basic header)
 // it builds from these for a short while, and a new `podman login` is seen on the next token fetch.
-import { readFile } from 'node:fs/promises';
+import { readIfExists } from './atomic-file.js';
 import { findCredentials } from '../core/registry/auth-lookup.js';
 import type { AuthFile } from '../core/registry/auth-lookup.js';
 import { ProcessSpawnError, RegistryError } from './errors.js';
@@ -135,12 +135,7 @@ function parseHelperAnswer(registry: string, program: string, stdout: string): C
 }
 
 async function readTextFile(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (codeOf(err) === 'ENOENT' || codeOf(err) === 'ENOTDIR') return null;
-    throw err;
-  }
+  return (await readIfExists(path)) ?? null;
 }
 
 function codeOf(err: unknown): string {

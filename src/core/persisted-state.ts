@@ -8,6 +8,7 @@
 //
 // Format history: 1 = {"version":1,"desired":{name: running|stopped}} (no projects, no `removed`);
 //                 2 = {"version":2,"stacks":{name: {desired, project, unconfigured?}}}.
+import { parseJsonObject } from './json-text.js';
 import type { DesiredState, RemovedStackAction } from './model.js';
 
 export const STATE_FORMAT_VERSION = 2;
@@ -40,14 +41,9 @@ const ACTIONS: readonly RemovedStackAction[] = ['stop', 'down', 'keep'];
  * Any text that is not a complete state file (empty, truncated, wrong shape) is refused with what was expected.
  */
 export function parseStateText(text: string, projectOf: (stack: string) => string): ParsedState {
-  if (text.trim() === '') return { ok: false, problem: 'the file is empty (truncated?)' };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, problem: `not valid JSON (${err instanceof Error ? err.message : String(err)}; truncated?)` };
-  }
-  if (!isRecord(raw)) return { ok: false, problem: 'expected a JSON object with a "version" key' };
+  const json = parseJsonObject(text);
+  if (!json.ok) return json;
+  const raw = json.value;
   if (raw['version'] === 1) return upgradeV1(raw, projectOf);
   if (raw['version'] !== STATE_FORMAT_VERSION) {
     return { ok: false, problem: `"version" is ${JSON.stringify(raw['version'])}; this stackd reads versions 1 and ${STATE_FORMAT_VERSION} (was it written by a newer stackd?)` };

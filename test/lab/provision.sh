@@ -66,7 +66,7 @@ fi
 # PODMAN_COMPOSE_PROVIDER at it and prove stackd refuses it. From trixie like podman (bookworm's 1.0.3 predates
 # podman 5); without recommends it pulls only python3-dotenv. docker-compose stays podman's default (checked below).
 have podman-compose || trixie_pkgs+=(podman-compose)
-for p in docker-registry busybox-static apache2-utils jq curl; do have "$p" || need_pkgs+=("$p"); done
+for p in docker-registry busybox-static apache2-utils jq curl openssl; do have "$p" || need_pkgs+=("$p"); done
 if [ ${#need_pkgs[@]} -gt 0 ] || [ -n "${trixie_pkgs:-}" ]; then
   apt-get update -qq
 fi

@@ -1,6 +1,7 @@
 // What the updater keeps across restarts (pure format; the adapter writes it crash-safely like the state
 // file): the bad digests it must never try again, and the progress of an apply that was running — so a
 // stackd killed after the pull, the re-tag or `up` resumes or rolls back at start.
+import { parseJsonObject } from '../json-text.js';
 import type { ApplyProgress, ApplyStep, BadDigest } from './types.js';
 
 export const UPDATE_STATE_VERSION = 1;
@@ -16,14 +17,10 @@ export const EMPTY_UPDATE_STATE: UpdateState = { badDigests: [], inProgress: [] 
 const STEPS: readonly ApplyStep[] = ['pinned', 'pulled', 'retagged', 'up', 'gated', 'rolling-back'];
 
 export function parseUpdateState(text: string): { ok: true; state: UpdateState } | { ok: false; problem: string } {
-  if (text.trim() === '') return { ok: false, problem: 'the file is empty (truncated?)' };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, problem: `not valid JSON (${err instanceof Error ? err.message : String(err)}; truncated?)` };
-  }
-  if (!isRecord(raw) || raw['version'] !== UPDATE_STATE_VERSION) return { ok: false, problem: `expected {"version":${UPDATE_STATE_VERSION},…}` };
+  const json = parseJsonObject(text);
+  if (!json.ok) return json;
+  const raw = json.value;
+  if (raw['version'] !== UPDATE_STATE_VERSION) return { ok: false, problem: `expected {"version":${UPDATE_STATE_VERSION},…}` };
   const bad = raw['badDigests'];
   const prog = raw['inProgress'];
   if (!Array.isArray(bad) || !bad.every(isBadDigest)) return { ok: false, problem: '"badDigests" must be a list of {reference, digest, stack, service, at, reason}' };
