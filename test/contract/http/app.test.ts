@@ -304,3 +304,37 @@ describe('error handler', () => {
     expect(res.json()).toEqual({ error: { code: 'bad-request', message: 'immich is being removed; try again later' } });
   });
 });
+
+describe('POST /v1/update', () => {
+  it.each([
+    [undefined, { kind: 'update', dryRun: false }],
+    ['{}', { kind: 'update', dryRun: false }],
+    ['{"dryRun":true}', { kind: 'update', dryRun: true }],
+    ['{"stack":"immich","dryRun":false}', { kind: 'update', stack: 'immich', dryRun: false }],
+  ])('body %s starts an update job with %j', async (payload, expected) => {
+    const { app, supervisor } = setup();
+    const res = await app.inject({ method: 'POST', url: '/v1/update', ...(payload === undefined ? {} : { payload, headers: { 'content-type': 'application/json' } }) });
+    expect(res.statusCode).toBe(202);
+    expect(res.json().job.kind).toBe('update');
+    expect(supervisor.jobRequests).toEqual([expected]);
+  });
+
+  it.each([
+    ['{"stack":"nosuch"}', 404, 'unknown-stack'],
+    ['{"dryRun":"yes"}', 400, 'bad-request'],
+    ['{"force":true}', 400, 'bad-request'],
+  ])('%s → %i %s, nothing started', async (payload, status, code) => {
+    const { app, supervisor } = setup();
+    const res = await app.inject({ method: 'POST', url: '/v1/update', payload, headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(status);
+    expect(res.json().error.code).toBe(code);
+    expect(supervisor.jobRequests).toEqual([]);
+  });
+
+  it('does not exist on the read-only TCP listener (a body there is refused before routing)', async () => {
+    const { app, supervisor } = setup({ writable: false });
+    expect((await app.inject({ method: 'POST', url: '/v1/update' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/v1/update', payload: '{}', headers: { 'content-type': 'application/json' } })).statusCode).toBe(413);
+    expect(supervisor.jobRequests).toEqual([]);
+  });
+});
