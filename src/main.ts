@@ -101,7 +101,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   // podman; the updater's memory (bad digests, apply progress) beside the state file
   const registry = createRegistryClient({ env: { ...env }, helperEnv: childEnv });
   const updatesFile = join(dirname(config.stateFile), 'updates.json');
-  const { supervisor, housekeeping, providerGate } = buildPipeline({
+  const { supervisor, housekeeping, providerGate, feed } = buildPipeline({
     config, podman, compose, files, stateStore, childEnv, logger,
     systemctl: new Systemctl({ parentEnv: env }),
     probeComposeProvider: () => compose.version(),
@@ -149,13 +149,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 
   // --- HTTP ---
   const httpLogger = logger.child({ component: 'http' });
-  const app = buildApp({ supervisor, logger: httpLogger, writable: true, metrics: () => metrics.text() });
+  const app = buildApp({ supervisor, events: feed, logger: httpLogger, writable: true, metrics: () => metrics.text() });
   const fd = systemdListenFd(env, process.pid);
   if (fd !== undefined) await listenFd(app, fd);
   else await listenUnixSocket(app, config.api.socket);
   let tcpApp: ReturnType<typeof buildApp> | undefined;
   if (config.api.listen) {
-    tcpApp = buildApp({ supervisor, logger: httpLogger, writable: false, metrics: () => metrics.text() });
+    tcpApp = buildApp({ supervisor, events: feed, logger: httpLogger, writable: false, metrics: () => metrics.text() });
     await listenTcp(tcpApp, config.api.listen.host, config.api.listen.port);
   }
   logger.info({ socket: fd !== undefined ? `fd ${fd}` : config.api.socket, tcp: config.api.listen }, 'API listening');

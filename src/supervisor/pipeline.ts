@@ -11,6 +11,7 @@ import { renderUpdateReport } from '../core/update/report.js';
 import type { UpdateState } from '../core/update/update-state.js';
 import type { ComposePort, ComposeProviderVerdict, FilesPort, ImagePort, PodmanPort, StateStore, SystemctlPort, ViolationKind } from './ports.js';
 import { ProviderGate } from './provider-gate.js';
+import { StatusFeed } from './status-feed.js';
 import { Reconciler } from './reconciler.js';
 import { Supervisor } from './supervisor.js';
 import { Updater, type ReferenceChecker } from './updater.js';
@@ -50,6 +51,8 @@ export interface Pipeline {
   reconciler: Reconciler;
   supervisor: Supervisor;
   updater?: Updater;
+  /** stack status changes, for GET /v1/events */
+  feed: StatusFeed;
 }
 
 export function buildPipeline(deps: PipelineDeps): Pipeline {
@@ -90,7 +93,9 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     ...(u.pollMs !== undefined ? { pollMs: u.pollMs } : {}),
   });
   built.updater = updater;
+  const feed = new StatusFeed({ list: () => supervisor.listStacks() });
   const supervisor = new Supervisor({
+    onStatusChange: () => feed.poke(),
     config: deps.config, reconciler, store, podman: deps.podman, stateStore: deps.stateStore, logger: deps.logger, now,
     composeProvider: () => providerGate.last(),
     tasks: {
@@ -108,7 +113,8 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     ...(deps.onResult ? { onResult: deps.onResult } : {}),
   });
   built.supervisor = supervisor;
-  return { store, providerGate, housekeeping, reconciler, supervisor, ...(updater ? { updater } : {}) };
+  store.onChange(() => feed.poke());
+  return { store, providerGate, housekeeping, reconciler, supervisor, feed, ...(updater ? { updater } : {}) };
 }
 
 // The updater gets exactly the podman calls it needs, bound to their client (the two may be one object).

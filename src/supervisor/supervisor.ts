@@ -40,6 +40,8 @@ export interface SupervisorDeps {
     update?: (stack: string | undefined, dryRun: boolean) => Promise<{ ok: boolean; output: unknown }>;
   };
   onResult?: (stack: string, result: ReconcileResult) => void;
+  /** a stack's status may have changed without the observed store changing (a phase, a level, a new config) */
+  onStatusChange?: () => void;
   /**
    * Runs at start after every stack was observed and before any is queued: the updater finishes an update a
    * killed stackd left behind, so no reconcile ever brings up a half-applied stack.
@@ -77,7 +79,10 @@ export class Supervisor implements SupervisorApi, Lifecycle {
       now: this.now,
       ...(deps.random ? { random: deps.random } : {}),
       run: (ctx) => this.runReconcile(ctx),
-      onPhase: (stack, phase, retryAt) => deps.logger.debug({ stack, phase, retryAt }, 'phase'),
+      onPhase: (stack, phase, retryAt) => {
+        deps.logger.debug({ stack, phase, retryAt }, 'phase');
+        deps.onStatusChange?.();
+      },
       onResult: (ctx, r) => deps.onResult?.(ctx.stack, r),
     });
   }
@@ -132,6 +137,7 @@ export class Supervisor implements SupervisorApi, Lifecycle {
   applyConfig(next: Config): void {
     const before = new Map(this.config.stacks.map((s) => [s.name, s]));
     this.config = next;
+    this.deps.onStatusChange?.();
     const nowIso = new Date(this.now()).toISOString();
     let change: ReturnType<typeof applyConfigToRecords> | undefined;
     void this.mutate((s) => {
@@ -418,6 +424,7 @@ export class Supervisor implements SupervisorApi, Lifecycle {
       }
       await this.deps.stateStore.save(next);
       this.state = next;
+      this.deps.onStatusChange?.();
     };
     const p = this.saveChain.then(run);
     this.saveChain = p.catch((err: unknown) => this.deps.logger.error({ err, file: this.config.stateFile }, 'could not save the state file'));

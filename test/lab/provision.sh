@@ -273,3 +273,13 @@ if [ -e /etc/systemd/system/multi-user.target.wants/prometheus.service ] || ls /
   if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then systemctl stop prometheus.service 2>/dev/null || true; fi
 fi
 log "$(promtool --version 2>&1 | head -1) at $(command -v promtool); prometheus at $(command -v prometheus)"
+
+# --- Chromium: the status page in a real browser (test/system/status-page.test.ts drives it headless through
+# playwright-core with executablePath; playwright never downloads a browser). Debian's own package, from
+# bookworm-security (bookworm's security suite carries the current Chromium), without recommends.
+if ! have chromium; then
+  apt-get update -qq
+  log "apt-get install chromium"
+  apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 chromium >/dev/null
+fi
+log "$(chromium --version 2>/dev/null || echo 'chromium ?') at $(command -v chromium)"
