@@ -90,7 +90,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 
   // --- the pipeline: preflight, reconciler, queue, supervisor (src/supervisor/pipeline.ts) ---
   let podmanUp = false;
-  const metrics: Metrics = new Metrics({ listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp });
+  const metrics: Metrics = new Metrics({
+    listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp,
+    deployUnhealthy: (stack) => healthWatch.isAlerted(stack),
+  });
   // Gotify / ntfy / webhook: once per state change, never per retry; a failing notifier never fails the work
   const notify = new NotifyDispatcher({
     notifiers: createNotifiers(config.notify, { host }), logger, host, onSuccess: config.update.notifyOnSuccess,
@@ -101,7 +104,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   // podman; the updater's memory (bad digests, apply progress) beside the state file
   const registry = createRegistryClient({ env: { ...env }, helperEnv: childEnv });
   const updatesFile = join(dirname(config.stateFile), 'updates.json');
-  const { supervisor, housekeeping, providerGate } = buildPipeline({
+  const { supervisor, housekeeping, providerGate, healthWatch } = buildPipeline({
     config, podman, compose, files, stateStore, childEnv, logger,
     systemctl: new Systemctl({ parentEnv: env }),
     probeComposeProvider: () => compose.version(),
@@ -111,6 +114,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     },
     onViolation: (stack, kind) => metrics.preflightViolations.inc({ stack, kind }),
     onTimersRemoved: (n) => metrics.timersRemoved.inc(n),
+    // the watch window's one alert after a deploy and its one recovery; service names pass the stack's redactor
+    onWatchWindow: (change) => void redactorOf(change.stack).then((redact) => notify.notifyWatchWindow(change, redact)),
     updates: {
       images: podman,
       check: registryChecker(registry, hostPlatform(process.arch)),
@@ -122,12 +127,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     },
   });
 
-  /** One message per update run, redacted with the env values of every stack it names (log tails may echo them). */
-  async function notifyUpdateRun(report: UpdateReport, logTails: ReadonlyMap<string, string>): Promise<void> {
-    const names = new Set(report.rows.map((r) => r.stack));
+  /** The redactor of the named stacks' env values (identity for a stack whose inputs cannot be read). */
+  async function redactorOf(...stacks: string[]): Promise<(text: string) => string> {
+    const names = new Set(stacks);
     const redactors = await Promise.all(supervisor.currentConfig.stacks.filter((s) => names.has(s.name))
       .map((s) => readStackInputs(s, files, childEnv).then((i) => i.redact, () => (t: string) => t)));
-    const redact = (text: string) => redactors.reduce((t, r) => r(t), text);
+    return (text: string) => redactors.reduce((t, r) => r(t), text);
+  }
+
+  /** One message per update run, redacted with the env values of every stack it names (log tails may echo them). */
+  async function notifyUpdateRun(report: UpdateReport, logTails: ReadonlyMap<string, string>): Promise<void> {
+    const redact = await redactorOf(...report.rows.map((r) => r.stack));
     await notify.notifyUpdateRun({
       rows: report.rows.map((r) => ({
         stack: r.stack, service: r.service, image: r.Image, updated: r.Updated,
@@ -180,6 +190,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     { name: 'notify', start: () => notify.start(), stop: () => notify.stop() },
     housekeeping,
     supervisor,
+    // after the supervisor: its first reconciles' deploys open windows; before events, which keep health live
+    healthWatch,
     { name: 'podman-events', start: () => events.start(), stop: () => events.stop() },
     {
       name: 'config-watcher',

@@ -4,6 +4,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../core/config-types.js';
 import type { ReconcileResult } from '../core/model.js';
+import type { WatchWindowChange } from '../core/notify/types.js';
+import { HealthWatch } from './health-watch.js';
 import { createHousekeeping, type Housekeeping } from './housekeeping.js';
 import { ObservedStore } from './observed-store.js';
 import type { UpdateReport } from '../core/update/types.js';
@@ -33,6 +35,8 @@ export interface PipelineDeps {
   onResult?: (stack: string, result: ReconcileResult) => void;
   onViolation?: (stack: string, kind: ViolationKind) => void;
   onTimersRemoved?: (count: number) => void;
+  /** the health watch window's one alert after a deploy, or its one recovery */
+  onWatchWindow?: (change: WatchWindowChange) => void;
   /** registry updates; absent → `stackctl update` says it is not available */
   updates?: {
     images: ImagePort;
@@ -49,6 +53,8 @@ export interface Pipeline {
   housekeeping: Housekeeping;
   reconciler: Reconciler;
   supervisor: Supervisor;
+  /** the health watch window after deploys (a Lifecycle: start it after the supervisor is loaded) */
+  healthWatch: HealthWatch;
   updater?: Updater;
 }
 
@@ -108,7 +114,14 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     ...(deps.onResult ? { onResult: deps.onResult } : {}),
   });
   built.supervisor = supervisor;
-  return { store, providerGate, housekeeping, reconciler, supervisor, ...(updater ? { updater } : {}) };
+  const healthWatch = new HealthWatch({
+    store, logger: deps.logger, now,
+    stacks: () => supervisor.currentConfig.stacks,
+    desired: (stack) => supervisor.desiredOf(stack),
+    observe: (stack) => reconciler.observe(stack),
+    ...(deps.onWatchWindow ? { onChange: deps.onWatchWindow } : {}),
+  });
+  return { store, providerGate, housekeeping, reconciler, supervisor, healthWatch, ...(updater ? { updater } : {}) };
 }
 
 // The updater gets exactly the podman calls it needs, bound to their client (the two may be one object).

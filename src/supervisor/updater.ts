@@ -415,7 +415,11 @@ export class Updater {
     const inputs = await readStackInputs(stack, this.deps.files, this.deps.childEnv);
     if (inputs.failure) return inputs.failure.reason;
     const out = await this.deps.compose.up({ ...inputs.spec(stack.startupTimeoutMs), pullNever });
-    if (out.ok) return undefined;
+    if (out.ok) {
+      // a deploy like a reconcile's `up`: the health watch window starts now (the gate is the update's own)
+      this.deps.store.update(stack.name, { deployFinishedAtMs: this.now() });
+      return undefined;
+    }
     return out.timedOut ? `compose up did not finish within ${Math.round(stack.startupTimeoutMs / 1000)}s` : `compose up failed: ${describeComposeError(out.stderr, inputs.redact)}`;
   }
 
