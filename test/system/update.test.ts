@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ const STACK = 'u-app';
 const ALICE = { user: 'alice', password: 'alice-lab-password' };
 
 interface Row { Unit: string; ContainerName: string; Image: string; Policy: string; Updated: string; Reason?: string; service: string; stack: string }
-interface JobJson { job: { status: string; output?: { rows: Row[]; ok: boolean; dryRun: boolean } } }
+interface JobJson { status: string; output?: { rows: Row[]; ok: boolean; dryRun: boolean } }
 
 let dir: string;
 let reg: TokenRegistryHandle;
@@ -32,12 +32,12 @@ let gotify: Server;
 const gotifyRequests: { path: string; key: string | undefined; body: { title?: string; message?: string; priority?: number } }[] = [];
 let APP: string;
 let SIDE: string;
-let v2Amd64: string;
+let v2Digests: string[] = [];
 
 async function update(...args: string[]): Promise<{ code: number | null; rows: Row[]; stdout: string; stderr: string }> {
   const r = await daemon.ctl('update', ...args, '--json');
   const parsed = JSON.parse(r.stdout) as JobJson;
-  return { code: r.code, rows: parsed.job.output?.rows ?? [], stdout: r.stdout, stderr: r.stderr };
+  return { code: r.code, rows: parsed.output?.rows ?? [], stdout: r.stdout, stderr: r.stderr };
 }
 
 function row(rows: Row[], service: string): Row {
@@ -52,12 +52,13 @@ async function ntfyMessages(): Promise<{ title?: string; message?: string; prior
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; title?: string; message?: string; priority?: number }).filter((m) => m.event === 'message');
 }
 
-/** The repo digests of the image the service's running container uses. */
-async function runningDigests(service: string): Promise<string[]> {
-  const c = (await projectContainers(STACK)).find((x) => x.name.includes(`-${service}-`) && x.state === 'running');
+/** The image the service's running container uses: its lab variant label and repo digests. */
+async function runningImage(service: string): Promise<{ variant: string; digests: string[] }> {
+  const c = (await projectContainers(STACK)).find((x) => x.labels['com.docker.compose.service'] === service && x.state === 'running');
   if (!c) throw new Error(`no running ${service} container`);
   const image = (await podmanOk('inspect', '--format', '{{.Image}}', c.id)).trim();
-  return JSON.parse(await podmanOk('image', 'inspect', '--format', '{{json .RepoDigests}}', image)) as string[];
+  const inspected = JSON.parse(await podmanOk('image', 'inspect', image)) as { Labels?: Record<string, string>; RepoDigests?: string[] }[];
+  return { variant: inspected[0]?.Labels?.['stackd.lab.variant'] ?? '', digests: inspected[0]?.RepoDigests ?? [] };
 }
 
 beforeAll(async () => {
@@ -134,6 +135,10 @@ notify:
 afterAll(async () => {
   if (daemon?.running) await daemon.stop();
   await removeProject(STACK);
+  // the rollback pins stackd made for this stack
+  const pins = (await podmanOk('images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n')
+    .filter((n) => n.startsWith(`localhost/stackd-rollback/${STACK}-`));
+  if (pins.length) await podmanOk('rmi', '--ignore', ...pins);
   if (ntfy && ntfy.exitCode === null) {
     ntfy.kill('SIGTERM');
     await once(ntfy, 'exit');
@@ -157,7 +162,7 @@ describe('stackctl update against a real registry with token auth', () => {
 
   it('--dry-run with an update waiting: pending; nothing pulled, no container changed', async () => {
     const pushed = await pushTwoPlatformList(APP, { amd64Variant: 'app-v2', arm64Variant: 'app-v1-arm' });
-    v2Amd64 = pushed.amd64Digest;
+    v2Digests = [pushed.indexDigest, pushed.amd64Digest];
     const ids = (await projectContainers(STACK)).map((c) => c.id).sort();
     const mark = reg.mark();
     const r = await update('--dry-run');
@@ -171,14 +176,16 @@ describe('stackctl update against a real registry with token auth', () => {
   });
 
   it('applies a healthy v2: app true, its container on v2 and healthy; side untouched', async () => {
-    const sideBefore = (await projectContainers(STACK)).find((c) => c.name.includes('-side-'))?.id;
+    const sideBefore = (await projectContainers(STACK)).find((c) => c.labels['com.docker.compose.service'] === 'side')?.id;
     const r = await update();
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(row(r.rows, 'app').Updated).toBe('true');
     expect(row(r.rows, 'side').Updated).toBe('false');
-    expect((await runningDigests('app')).some((d) => d.endsWith(v2Amd64))).toBe(true);
+    const img = await runningImage('app');
+    expect(img.variant).toBe('app-v2');
+    expect(img.digests.some((d) => v2Digests.some((v) => d.endsWith(v))), JSON.stringify({ img, v2Digests })).toBe(true);
     const after = await projectContainers(STACK);
-    expect(after.find((c) => c.name.includes('-side-'))?.id).toBe(sideBefore);
+    expect(after.find((c) => c.labels['com.docker.compose.service'] === 'side')?.id).toBe(sideBefore);
     await daemon.waitStack(STACK, (s) => s.state === 'converged', 'converged on v2');
   });
 
@@ -201,7 +208,9 @@ describe('stackctl update against a real registry with token auth', () => {
     const app = row(r.rows, 'app');
     expect(app.Updated).toBe('rolled back');
     expect(app.Reason).toMatch(/service app: .*(unhealthy|starting)/);
-    expect((await runningDigests('app')).some((d) => d.endsWith(v2Amd64))).toBe(true);
+    const img = await runningImage('app');
+    expect(img.variant).toBe('app-v2');
+    expect(img.digests.some((d) => v2Digests.some((v) => d.endsWith(v))), JSON.stringify({ img, v2Digests })).toBe(true);
     await daemon.waitStack(STACK, (s) => s.health === 'healthy', 'healthy on v2 again');
     await waitFor(async () => (await ntfyMessages()).length > ntfyBefore && gotifyRequests.length > gotifyBefore, 30_000, 'the notifications');
     const fresh = (await ntfyMessages()).slice(ntfyBefore);
@@ -257,5 +266,72 @@ describe('stackctl update against a real registry with token auth', () => {
     const reconcile = lines.findIndex((l) => l.includes(`"stack":"${STACK}"`) && l.includes('"msg":"reconcile"'));
     expect(applied).toBeGreaterThan(-1);
     expect(reconcile).toBeGreaterThan(applied);
+  });
+  describe('stackd SIGKILLed in the middle of an update (STACKD_TEST_HOLD_UPDATE_AFTER makes the kill points exact)', () => {
+    interface Progress { stack: string; step: string; services: { service: string; pinTag: string; previousImageId: string }[] }
+    const progress = async (): Promise<Progress[]> =>
+      (JSON.parse(await readFile(join(dir, 'updates.json'), 'utf8')) as { inProgress: Progress[] }).inProgress;
+    const tagImageId = async (ref: string) => (await podmanOk('image', 'inspect', '--format', '{{.Id}}', ref)).trim();
+
+    async function killAt(point: 'pulled' | 'retagged' | 'up', during?: () => Promise<void>): Promise<Progress> {
+      await daemon.stop();
+      await daemon.start({ STACKD_TEST_HOLD_UPDATE_AFTER: point });
+      await daemon.waitStack(STACK, (s) => s.state === 'converged', 'converged before the update');
+      const mark = daemon.logs.length;
+      const updating = daemon.ctl('update', '--json');
+      await waitFor(async () => daemon.logs.slice(mark).includes('"msg":"update held for a crash test"'), 120_000, `the update to reach "${point}"`);
+      await during?.();
+      const held = (await progress()).find((p) => p.stack === STACK);
+      await daemon.kill();
+      expect((await updating).code, 'stackctl saw stackd go away').not.toBe(0);
+      if (!held) throw new Error(`no update progress persisted at "${point}"`);
+      await daemon.start();
+      await waitFor(async () => (await progress()).length === 0, 180_000, 'the interrupted update to be finished or undone', () => daemon.logs.slice(-3000));
+      await daemon.waitStack(STACK, (s) => s.state === 'converged' && s.health === 'healthy', 'converged and healthy after the restart', 180_000);
+      return held;
+    }
+
+    /** Never half-applied: one app container, running the image the reference's tag points to. */
+    async function expectWhole(variant: string): Promise<void> {
+      const apps = (await projectContainers(STACK)).filter((c) => c.labels['com.docker.compose.service'] === 'app');
+      expect(apps.map((c) => c.state)).toEqual(['running']);
+      expect(await runningImage('app')).toMatchObject({ variant });
+      const runs = (await podmanOk('inspect', '--format', '{{.Image}}', apps[0]?.id ?? '')).trim();
+      expect(runs).toBe(await tagImageId(APP));
+    }
+
+    it('after the pull: rolled back at start; v2 runs, the tag points at it again', async () => {
+      await pushImage(APP, { variant: 'app-v4', health: 'none', cmd: ['sleep', '1000000'] });
+      const held = await killAt('pulled');
+      expect(held.step).toBe('pulled');
+      expect(daemon.logs).toContain('"msg":"an update was interrupted; finishing it"');
+      await expectWhole('app-v2');
+    });
+
+    it('after the re-tag: the tag had moved to v4 while v2 ran; at start it is undone', async () => {
+      const held = await killAt('retagged', async () => {
+        // the kill point is exact: the reference already names the pulled image, the container still runs v2
+        expect(await tagImageId(APP)).not.toBe((await podmanOk('inspect', '--format', '{{.Image}}', (await projectContainers(STACK)).find((c) => c.labels['com.docker.compose.service'] === 'app')?.id ?? '')).trim());
+      });
+      expect(held.step).toBe('retagged');
+      await expectWhole('app-v2');
+    });
+
+    it('after up, with a gc during the hold: the pinned v2 survives the gc; at start the gate passes and v4 is kept', async () => {
+      let pinned = '';
+      const held = await killAt('up', async () => {
+        const pin = (await progress()).find((p) => p.stack === STACK)?.services.find((x) => x.service === 'app');
+        if (!pin) throw new Error('no pin recorded');
+        pinned = pin.previousImageId;
+        // v2 now runs nowhere and its reference tag moved: only the pin tag keeps it from being dangling
+        const gc = await daemon.ctl('gc');
+        expect(gc.code, gc.stderr).toBe(0);
+        expect(await tagImageId(pin.pinTag)).toBe(pinned);
+      });
+      expect(held.step).toBe('up');
+      expect(daemon.logs).toContain('"msg":"the interrupted update passed its health gate; kept"');
+      await expectWhole('app-v4');
+      expect(pinned).not.toBe('');
+    });
   });
 });
