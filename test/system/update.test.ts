@@ -218,6 +218,7 @@ describe('stackctl update against a real registry with token auth', () => {
     expect(fresh[0]?.title).toContain('rolled back');
     expect(fresh[0]?.message).toContain(`${STACK}/app`);
     expect(fresh[0]?.message).toContain(APP);
+    expect(fresh[0]?.message).toMatch(/unhealthy|starting/); // the gate's reason
     const g = gotifyRequests.slice(gotifyBefore);
     expect(g).toHaveLength(1);
     expect(g[0]).toMatchObject({ path: '/message', key: 'AgotifyLabToken1' });
