@@ -9,7 +9,7 @@ import { ComposeRunner } from './adapters/compose-runner.js';
 import { watchFile } from './adapters/file-watch.js';
 import { PodmanClient } from './adapters/podman-client.js';
 import { buildChildEnv, runProcess } from './adapters/process-runner.js';
-import { createRegistryClient } from './adapters/registry-client.js';
+import { createRegistryClient, type RegistryEvent } from './adapters/registry-client.js';
 import { loadState, loadUpdateState, saveState, saveUpdateState } from './adapters/state-file.js';
 import { defaultConfigPath, formatConfigIssues, parseConfig } from './core/config.js';
 import type { Config, ConfigEnvironment } from './core/config-types.js';
@@ -27,6 +27,7 @@ import { NotifyDispatcher } from './supervisor/notify-dispatcher.js';
 import { buildPipeline } from './supervisor/pipeline.js';
 import { hostPlatform, registryChecker } from './supervisor/registry-check.js';
 import { readStackInputs } from './supervisor/stack-inputs.js';
+import { crashTestHold } from './supervisor/crash-test-hold.js';
 
 const USAGE = `usage: stackd [--config PATH]
 
@@ -102,8 +103,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   for (const kind of new Set(config.notify.map((n) => n.kind))) metrics.notifyFailures.inc({ notifier: kind }, 0);
   // registry updates: manifests from the registries (the user's auth files, registries.conf), images through
   // podman; the updater's memory (bad digests, apply progress) beside the state file
-  const registry = createRegistryClient({ env: { ...env }, helperEnv: childEnv });
+  const registryLog = logger.child({ component: 'registry' });
+  const registry = createRegistryClient({ env: { ...env }, helperEnv: childEnv }, { onEvent: (event) => logRegistryEvent(registryLog, event) });
   const updatesFile = join(dirname(config.stateFile), 'updates.json');
+  const holdUpdateAfter = crashTestHold(env['STACKD_TEST_HOLD_UPDATE_AFTER'], logger);
   const { supervisor, housekeeping, providerGate, healthWatch } = buildPipeline({
     config, podman, compose, files, stateStore, childEnv, logger,
     systemctl: new Systemctl({ parentEnv: env }),
@@ -124,6 +127,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         metrics.recordUpdate(report);
         void notifyUpdateRun(report, logTails);
       },
+      ...(holdUpdateAfter ? { afterAction: holdUpdateAfter } : {}),
     },
   });
 
@@ -233,6 +237,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+/** What cost a registry more than a HEAD: worth a line, since some registries count GETs against a pull quota. */
+function logRegistryEvent(log: Logger, event: RegistryEvent): void {
+  switch (event.kind) {
+    case 'head-without-digest':
+      log.warn(event, 'the registry sent no Docker-Content-Digest on HEAD; the check used a GET, which some registries count against the pull quota');
+      break;
+    case 'digest-from-body':
+      log.info(event, 'the registry sent no Docker-Content-Digest; the digest was computed from the manifest');
+      break;
+    case 'rate-limited':
+      log.warn(event, 'the registry rate-limited stackd (429); it is not asked again this run');
+      break;
+  }
 }
 
 function warnOnRestartOnlyKeys(logger: Logger, before: Config, after: Config): void {

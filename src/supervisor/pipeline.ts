@@ -15,7 +15,7 @@ import type { ComposePort, ComposeProviderVerdict, FilesPort, ImagePort, PodmanP
 import { ProviderGate } from './provider-gate.js';
 import { Reconciler } from './reconciler.js';
 import { Supervisor } from './supervisor.js';
-import { Updater, type ReferenceChecker } from './updater.js';
+import { Updater, type ReferenceChecker, type UpdaterDeps } from './updater.js';
 
 export interface PipelineDeps {
   config: Config;
@@ -44,6 +44,7 @@ export interface PipelineDeps {
     state: { load(): Promise<UpdateState>; save(s: UpdateState): Promise<void> };
     onReport?: (report: UpdateReport, logTails: Map<string, string>) => void;
     pollMs?: number;
+    afterAction?: UpdaterDeps['afterAction'];
   };
 }
 
@@ -94,6 +95,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(u.onReport ? { onReport: u.onReport } : {}),
     ...(u.pollMs !== undefined ? { pollMs: u.pollMs } : {}),
+    ...(u.afterAction ? { afterAction: u.afterAction } : {}),
   });
   built.updater = updater;
   const supervisor = new Supervisor({
