@@ -142,7 +142,13 @@ if [ ! -S "$RUNDIR/systemd/private" ] || ! pgrep -u "$LAB_UID" -f 'systemd --use
   mkdir -p "$CG"
   chown -R "$LAB_USER:" "$CG"
   rm -f "$RUNDIR/systemd/private"
-  sh -c "echo \$\$ > $CG/cgroup.procs; exec runuser -u $LAB_USER -- env XDG_RUNTIME_DIR=$RUNDIR setsid /usr/lib/systemd/systemd --user </dev/null >/dev/null 2>&1 &"
+  # The manager outlives this script: it must not inherit any descriptor of ours (a caller's `flock` lock
+  # file would stay locked for as long as the manager runs), so every fd above 2 is closed first.
+  (
+    for fd in /proc/$BASHPID/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null
+    echo $BASHPID > "$CG/cgroup.procs"
+    exec runuser -u "$LAB_USER" -- env XDG_RUNTIME_DIR="$RUNDIR" setsid /usr/lib/systemd/systemd --user </dev/null >/dev/null 2>&1
+  ) &
   for _ in $(seq 1 100); do [ -S "$RUNDIR/systemd/private" ] && break; sleep 0.1; done
   [ -S "$RUNDIR/systemd/private" ] || { echo "systemd --user for $LAB_USER did not come up" >&2; exit 1; }
 fi
