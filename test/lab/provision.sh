@@ -66,7 +66,9 @@ fi
 # PODMAN_COMPOSE_PROVIDER at it and prove stackd refuses it. From trixie like podman (bookworm's 1.0.3 predates
 # podman 5); without recommends it pulls only python3-dotenv. docker-compose stays podman's default (checked below).
 have podman-compose || trixie_pkgs+=(podman-compose)
-for p in docker-registry busybox-static apache2-utils jq curl openssl; do have "$p" || need_pkgs+=("$p"); done
+# nix-bin: bookworm's Nix 2.8 (nix-instantiate) evaluates nix/module.nix in test/unit/nix-module.test.ts; without
+# recommends, so no nix-daemon or nixbld users.
+for p in docker-registry busybox-static apache2-utils jq curl openssl nix-bin; do have "$p" || need_pkgs+=("$p"); done
 if [ ${#need_pkgs[@]} -gt 0 ] || [ -n "${trixie_pkgs:-}" ]; then
   apt-get update -qq
 fi
