@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // stackd: the composition root. Config → logger → adapters → supervisor → HTTP; signals and readiness.
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import { buildApp } from './http/app.js';
 import { listenFd, listenTcp, listenUnixSocket, systemdListenFd } from './http/listen.js';
 import { createNotifiers } from './adapters/notifiers.js';
 import { Systemctl } from './adapters/systemctl.js';
+import { stackFiles } from './adapters/stack-files.js';
 import { EventWatcher } from './supervisor/event-watcher.js';
 import { startAll, stopAll, type Lifecycle } from './supervisor/lifecycle.js';
 import { Metrics } from './supervisor/metrics.js';
@@ -79,10 +80,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const childEnv = buildChildEnv(env, { podmanSocket: config.podman.socket });
   // built once: compose runs with it and the reconciler's fingerprint covers it
   const compose = new ComposeRunner({ command: config.podman.composeCommand, podmanSocket: config.podman.socket, parentEnv: env, env: childEnv, run: runProcess });
-  const files = {
-    exists: (p: string) => access(p).then(() => true, () => false),
-    readText: (p: string) => readFile(p, 'utf8').catch(() => null),
-  };
+  const files = stackFiles;
   const stateStore = {
     load: (projectOf: (stack: string) => string) => loadState(config.stateFile, projectOf),
     save: (s: PersistedState) => saveState(config.stateFile, s),

@@ -85,6 +85,27 @@ export class StateFileCorruptError extends StackdError {
   }
 }
 
+/**
+ * A file a stack names exists but cannot be read for a reason the owner must fix (permissions, a symbolic-link
+ * loop, a directory where a file belongs). Missing files are not errors (they are inputs too: content null).
+ */
+export class FileUnreadableError extends StackdError {
+  constructor(readonly path: string, readonly errno: string, options?: { cause?: unknown }) {
+    super('STACKD_FILE_UNREADABLE', `cannot read ${path}: ${UNREADABLE_WHY[errno] ?? errno}`, options);
+  }
+}
+
+const UNREADABLE_WHY: Record<string, string> = {
+  EACCES: 'permission denied (EACCES); stackd and compose run as this user and must be able to read it: fix its owner or mode, or the mode of a directory on its path',
+  EPERM: 'operation not permitted (EPERM); stackd and compose run as this user and must be able to read it: fix its owner or mode',
+  ELOOP: 'a loop of symbolic links (ELOOP); point the link at a real file',
+  EISDIR: 'it is a directory (EISDIR); name the file inside it',
+  ENAMETOOLONG: 'the path is too long (ENAMETOOLONG); use a shorter path',
+};
+
+/** The errno codes FileUnreadableError explains; any other read error is unexpected and propagates as it is. */
+export const UNREADABLE_ERRNOS: readonly string[] = Object.keys(UNREADABLE_WHY);
+
 function errnoCode(cause: unknown): string | undefined {
   if (cause && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string') return cause.code;
   return undefined;

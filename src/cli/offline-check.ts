@@ -2,9 +2,10 @@
 // socket or systemd — for the CI of the owner's host configuration. Reads the stackd config, resolves each
 // stack's compose model with compose itself (`config` needs no daemon) and reports label-invariant
 // violations (with the lines to add) and the file warnings. Exit 1 on a violation, 2 on a bad config.
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { ComposeRunner } from '../adapters/compose-runner.js';
 import { runProcess } from '../adapters/process-runner.js';
+import { stackFiles } from '../adapters/stack-files.js';
 import { defaultConfigPath, formatConfigIssues, parseConfig } from '../core/config.js';
 import { Checker } from '../supervisor/checker.js';
 
@@ -39,10 +40,7 @@ export async function offlineCheck(io: OfflineCheckIo, opts: { config?: string; 
     compose,
     podman: { listProjectContainers: notAsked, inspectContainer: notAsked, info: notAsked },
     systemctl: { isEnabled: notAsked },
-    files: {
-      exists: (p) => access(p).then(() => true, () => false),
-      readText: (p) => readFile(p, 'utf8').catch(() => null),
-    },
+    files: stackFiles,
     findOrphanUnits: notAsked,
     config: () => config,
     now: Date.now,

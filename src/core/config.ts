@@ -490,6 +490,19 @@ function locate(doc: Document, at: Segment[]): number {
 // reader of the file would.
 const SECTIONS = ['podman', 'api', 'queue', 'defaults', 'staleHealth', 'cleanup', 'update', 'notify'];
 
+/** A config has a handful of anchors at most; the yaml package's own default, meant for untrusted input. */
+export const CONFIG_MAX_ALIAS_COUNT = 100;
+
+/** yaml's message, plus the key for a duplicate (yaml does not name it) and what to do. */
+function yamlErrorMessage(text: string, code: string, message: string, offset: number): string {
+  if (code === 'DUPLICATE_KEY') {
+    const key = /^\s*("[^"\n]*"|'[^'\n]*'|[^:#\n]+?)\s*:/.exec(text.slice(offset))?.[1];
+    const named = key === undefined ? 'a key' : `the key ${key.startsWith('"') || key.startsWith("'") ? key : JSON.stringify(key)}`;
+    return `YAML syntax error: ${message} (${named} appears twice in one mapping); expected each key once: keep one of them`;
+  }
+  return `YAML syntax error: ${message}; expected valid YAML`;
+}
+
 export function parseConfig(text: string, source: string, ctx: ConfigEnvironment): ParseConfigResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
@@ -500,14 +513,19 @@ export function parseConfig(text: string, source: string, ctx: ConfigEnvironment
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      issues: doc.errors.map((e) => ({ path: '', message: `YAML syntax error: ${e.message}; expected valid YAML`, ...position(e.pos[0]) })),
+      issues: doc.errors.map((e) => ({ path: '', message: yamlErrorMessage(text, e.code, e.message, e.pos[0]), ...position(e.pos[0]) })),
     };
   }
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 100 });
+    data = doc.toJS({ maxAliasCount: CONFIG_MAX_ALIAS_COUNT });
   } catch (err) {
-    return { ok: false, issues: [{ path: '', message: `YAML could not be read: ${(err as Error).message}; expected plain YAML data` }] };
+    const message = (err as Error).message;
+    if (/excessive alias count/i.test(message)) {
+      return { ok: false, issues: [{ path: '', message: `YAML aliases expand more than ${CONFIG_MAX_ALIAS_COUNT} times; stackd stops there so that a ` +
+        'runaway ("billion laughs") document cannot exhaust its memory; expected plain YAML data: write the values out, or use fewer aliases' }] };
+    }
+    return { ok: false, issues: [{ path: '', message: `YAML could not be read: ${message}; expected plain YAML data` }] };
   }
   if (data === null || data === undefined) {
     return { ok: false, issues: [{ path: '', message: 'the file is empty; expected a mapping with at least a stacks: key', line: 1, column: 1 }] };

@@ -18,6 +18,8 @@ const UNIT_NAME_MAX = 255; // systemd's UNIT_NAME_MAX minus the NUL
 export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 
 export function validateStackName(name: string): string | undefined {
+  // said first: a 10 KB name is not "a stack name with a bad character"
+  if (name.length > 63) return `expected a stack name of at most 63 characters (got ${name.length}): a-z, 0-9, "_" or "-"`;
   if (!STACK_NAME_PATTERN.test(name)) {
     return 'expected a stack name of 1 to 63 characters: a-z, 0-9, "_" or "-", starting with a letter or digit';
   }

@@ -5,6 +5,8 @@
 import { posix } from 'node:path';
 import { composeReferences, type NestedComposeFile } from '../core/compose-inputs.js';
 import type { StackConfig } from '../core/config-types.js';
+import { envFileProblems } from '../core/env-file-problems.js';
+import { errorCode, errorMessage } from '../core/errors.js';
 import { fingerprintInputs, type FingerprintPart } from '../core/fingerprint.js';
 import { makeRedactor, parseEnvFile } from '../core/redact.js';
 
@@ -31,9 +33,10 @@ export interface StackInputs {
   /** the stack's --env-files that do not exist (yet: a secrets unit may write them) */
   missingEnvFiles: string[];
   /**
-   * Set when a compose file could not be read completely (invalid YAML, too many aliases): the files it
-   * references are unknown, so neither the fingerprint nor the redactor can be trusted to be whole. The
-   * rest is still filled in from what could be read (redact the compose error with it).
+   * Set when a compose file could not be read completely (invalid YAML, too many aliases, unreadable), or an
+   * env file has a line compose refuses: the files it references are unknown, so neither the fingerprint nor
+   * the redactor can be trusted to be whole. The rest is still filled in from what could be read (redact the
+   * compose error with it).
    */
   failure?: StackInputsFailure;
   /**
@@ -56,16 +59,31 @@ export async function readStackInputs(stack: StackConfig, files: FilesPort, chil
 
   const inputs: FingerprintPart[] = [];
   const contents = new Map<string, string | null>();
+  const envPaths: string[] = [];
+  let failure: string | undefined;
   const read = async (path: string): Promise<string | null | undefined> => {
     if (contents.has(path)) return undefined; // read once: ends include cycles too
-    const content = await files.readText(path);
+    let content: string | null;
+    try {
+      content = await files.readText(path);
+    } catch (err) {
+      // exists but unreadable (permissions, a link loop): the owner's to fix, named here; anything else propagates
+      if (errorCode(err) !== 'STACKD_FILE_UNREADABLE') throw err;
+      failure ??= errorMessage(err);
+      content = null;
+    }
     contents.set(path, content);
     inputs.push({ path, content });
     return content;
   };
+  /** An env file compose would refuse: the file, the line and the fix, before compose says "setenv: invalid argument". */
+  const readEnv = async (path: string, lint = true): Promise<void> => {
+    envPaths.push(path);
+    const text = await read(path);
+    const [problem] = lint && typeof text === 'string' ? envFileProblems(text) : [];
+    if (problem) failure ??= `env file ${path} line ${problem.line} ${problem.problem}; compose refuses the file as it is`;
+  };
 
-  const envPaths: string[] = [];
-  let failure: string | undefined;
   // compose resolves every -f file's relative paths from the project directory, not from the file's own
   const queue: NestedComposeFile[] = stack.compose.map((path) => ({ path, baseDir: projectDir ?? posix.dirname(path) }));
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
@@ -74,20 +92,11 @@ export async function readStackInputs(stack: StackConfig, files: FilesPort, chil
     const refs = composeReferences(next.path, text, next.baseDir);
     failure ??= refs.error;
     queue.push(...refs.nested);
-    for (const env of refs.envFiles) {
-      envPaths.push(env);
-      await read(env);
-    }
+    for (const env of refs.envFiles) await readEnv(env);
   }
-  for (const env of stack.envFiles) {
-    envPaths.push(env);
-    await read(env);
-  }
-  if (projectDir !== undefined) {
-    const dotEnv = posix.join(projectDir, '.env');
-    envPaths.push(dotEnv);
-    await read(dotEnv);
-  }
+  for (const env of stack.envFiles) await readEnv(env);
+  // compose reads the project's .env for `up` only when no --env-file is given: judge it only then
+  if (projectDir !== undefined) await readEnv(posix.join(projectDir, '.env'), stack.envFiles.length === 0);
 
   const secrets: string[] = [];
   for (const p of new Set(envPaths)) {

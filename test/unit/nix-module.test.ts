@@ -71,10 +71,11 @@ beforeAll(async () => {
 });
 afterAll(async () => { if (work) await rm(work, { recursive: true, force: true }); });
 
+// nix-instantiate and systemd-analyze are processes of their own: generous timeouts for a loaded CI machine
 describe.skipIf(skip !== undefined).each([
   ['doc1', 19, ['immich', 'paperless']],
   ['igpu', 5, ['plex']],
-])('the owner\'s host %s through nix/module.nix', (host, stackCount, withSecrets) => {
+])('the owner\'s host %s through nix/module.nix', { timeout: 60_000 }, (host, stackCount, withSecrets) => {
   let ev: Evaluated;
   beforeAll(async () => {
     const r = await evaluate(join(FIXTURES, `${host}.nix`));
@@ -122,7 +123,7 @@ describe.skipIf(skip !== undefined).each([
   });
 });
 
-describe.skipIf(skip !== undefined)('mistakes fail evaluation with a message that says what to fix', () => {
+describe.skipIf(skip !== undefined)('mistakes fail evaluation with a message that says what to fix', { timeout: 60_000 }, () => {
   const igpu = join(FIXTURES, 'igpu.nix');
 
   it('an unknown stack name in enabledStacks (what hosts.nix asserted)', async () => {

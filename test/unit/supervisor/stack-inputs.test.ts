@@ -217,4 +217,25 @@ describe('readStackInputs: what the extraction missed', () => {
     delete tree['/srv/app/base.yml'];
     expect((await readStackInputs(stack(), memFiles(tree), childEnv)).failure).toBeUndefined();
   });
+  it('an env file with a line compose refuses is a compose-config failure naming the file and line, never the value', async () => {
+    const files = memFiles({ ...baseTree, '/run/secrets/app.env': 'DB_USER=app\nDB_PASSWORD="s3cret-unclosed\n' });
+    const got = await readStackInputs(stack(), files, childEnv);
+    expect(got.failure?.reasonCode).toBe('compose-config');
+    expect(got.failure?.reason).toContain('/run/secrets/app.env line 2');
+    expect(got.failure?.reason).toContain('never closed');
+    expect(got.failure?.reason).not.toContain('s3cret-unclosed');
+  });
+
+  it('a file that exists but cannot be read is a compose-config failure naming it and what to do', async () => {
+    const { FileUnreadableError } = await import('../../../src/adapters/errors.js');
+    const files = memFiles(baseTree);
+    const inner = files.readText;
+    files.readText = async (p) => {
+      if (p === '/srv/app/sub/inc.yml') throw new FileUnreadableError(p, 'EACCES');
+      return inner(p);
+    };
+    const got = await readStackInputs(stack(), files, childEnv);
+    expect(got.failure?.reasonCode).toBe('compose-config');
+    expect(got.failure?.reason).toContain('cannot read /srv/app/sub/inc.yml: permission denied (EACCES)');
+  });
 });
