@@ -4,7 +4,7 @@
 import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_IMAGE, ROOT, RUNTIME_DIR, cleanup, projectContainers, removeProject, run, scratch, waitFor, writeFiles, PODMAN_SOCKET } from './harness.js';
+import { BASE_IMAGE, ROOT, RUNTIME_DIR, cleanup, renderDaemonUnits, projectContainers, removeProject, run, scratch, waitFor, writeFiles, PODMAN_SOCKET } from './harness.js';
 
 const SUFFIX = 'systest';
 const STACKS = ['u-one', 'u-two', 'u-three', 'u-four', 'u-five'];
@@ -13,19 +13,6 @@ const apiSocket = join(RUNTIME_DIR, `stackd-${SUFFIX}`, 'stackd.sock');
 const stackctl = [process.execPath, join(ROOT, 'dist/cli/stackctl.js'), '--socket', apiSocket];
 
 const systemctl = (...args: string[]) => run(['systemctl', '--user', ...args]);
-
-/** systemd/stackd.{socket,service} with this test's names and paths; everything else as shipped. */
-async function renderDaemonUnits(configPath: string): Promise<Record<string, string>> {
-  const rename = (text: string) => text
-    .replaceAll('stackd.socket', `stackd-${SUFFIX}.socket`)
-    .replaceAll('stackd.service', `stackd-${SUFFIX}.service`)
-    .replaceAll('%t/stackd/', `%t/stackd-${SUFFIX}/`);
-  const socket = rename(await readFile(join(ROOT, 'systemd/stackd.socket'), 'utf8'));
-  const service = rename(await readFile(join(ROOT, 'systemd/stackd.service'), 'utf8'))
-    .replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${join(ROOT, 'dist/main.js')} --config ${configPath}`);
-  expect(service).toContain(`ExecStart=${process.execPath}`);
-  return { [`stackd-${SUFFIX}.socket`]: socket, [`stackd-${SUFFIX}.service`]: service };
-}
 
 /** systemd/example-stack.service for one stack, with stackctl spelled out. */
 async function renderStackUnit(name: string): Promise<string> {
@@ -54,7 +41,7 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
 `;
     await writeFile(join(dir, 'stackd.yaml'), config);
     await mkdir(unitDir, { recursive: true });
-    const units: Record<string, string> = await renderDaemonUnits(join(dir, 'stackd.yaml'));
+    const units: Record<string, string> = await renderDaemonUnits(SUFFIX, join(dir, 'stackd.yaml'));
     for (const s of STACKS) units[`${s}.service`] = await renderStackUnit(s);
     for (const [name, text] of Object.entries(units)) {
       await writeFile(join(unitDir, name), text);
@@ -80,7 +67,8 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
     expect((await systemctl('is-active', `stackd-${SUFFIX}.service`)).stdout.trim()).not.toBe('active');
     const status = await run([...stackctl, 'status', '--json']);
     expect(status.code, status.stderr).toBe(0);
-    expect((await systemctl('is-active', `stackd-${SUFFIX}.service`)).stdout.trim()).toBe('active');
+    // Type=notify: it answers once it listens, and turns active when READY=1 follows (state loaded, podman up)
+    await waitFor(async () => (await systemctl('is-active', `stackd-${SUFFIX}.service`)).stdout.trim() === 'active', 30_000, 'stackd active');
   });
 
   it('all stack units started at once (a rebuild) each succeed, and every stack converges', async () => {
