@@ -184,7 +184,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       const reconnected = up && !podmanUp;
       podmanUp = up;
       // events were lost while the stream was down (podman restarted): look at every stack again
-      if (reconnected) void supervisor.resyncNow();
+      if (reconnected) {
+        logger.info('podman answers again: resyncing every stack');
+        void supervisor.resyncNow();
+      }
     },
   });
   let stopWatching: (() => void) | undefined;
