@@ -57,14 +57,14 @@ async function convergeAll(concurrency: number, round: number): Promise<number> 
   const config: Config = {
     source: 'bench', podman: { socket, composeCommand: ['podman', 'compose'] }, api: { socket: join(dir, 'api.sock') },
     queue: { concurrency, retryBaseMs: 60_000, retryMaxMs: 60_000, resyncMs: 3_600_000 },
-    defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0 },
+    defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, repair: 'none' },
     staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
     cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
     stateFile, removedStacks: 'keep', notify: [],
     update: { mode: 'off', settleMs: 120_000, gateSlackMs: 30_000, notifyOnSuccess: false },
     stacks: names.map((name) => ({
       name, project: name, compose: [join(dir, 'compose.yml')], envFiles: [], unit: `${name}.service`,
-      startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, update: 'off',
+      startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, repair: 'none', update: 'off',
     })),
   };
   const { supervisor } = buildPipeline({

@@ -16,7 +16,7 @@ const now = Date.now();
 const store = new ObservedStore();
 const stacks = Array.from({ length: STACKS }, (_, i) => ({
   name: `stack-${i}`, project: `stack-${i}`, compose: [`/srv/stack-${i}/compose.yml`], envFiles: [], unit: `stack-${i}.service`,
-  startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000, update: 'apply' as const,
+  startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000, repair: 'none' as const, update: 'apply' as const,
 }));
 for (const s of stacks) {
   const services = Array.from({ length: CONTAINERS }, (_, j) => ({
@@ -37,7 +37,7 @@ for (const s of stacks) {
 const config = {
   source: 'bench', podman: { socket: '/nonexistent', composeCommand: ['podman', 'compose'] }, api: { socket: '/nonexistent' },
   queue: { concurrency: 2, retryBaseMs: 10_000, retryMaxMs: 300_000, resyncMs: 600_000 },
-  defaults: { startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000 },
+  defaults: { startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000, repair: 'none' as const },
   staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
   cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
   stateFile: '/nonexistent', removedStacks: 'stop' as const, notify: [], stacks,

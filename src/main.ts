@@ -9,7 +9,7 @@ import { ComposeRunner } from './adapters/compose-runner.js';
 import { watchFile } from './adapters/file-watch.js';
 import { PodmanClient } from './adapters/podman-client.js';
 import { buildChildEnv, runProcess } from './adapters/process-runner.js';
-import { createRegistryClient } from './adapters/registry-client.js';
+import { createRegistryClient, type RegistryEvent } from './adapters/registry-client.js';
 import { loadState, loadUpdateState, saveState, saveUpdateState } from './adapters/state-file.js';
 import { defaultConfigPath, formatConfigIssues, parseConfig } from './core/config.js';
 import type { Config, ConfigEnvironment } from './core/config-types.js';
@@ -30,6 +30,7 @@ import { NotifyDispatcher } from './supervisor/notify-dispatcher.js';
 import { buildPipeline } from './supervisor/pipeline.js';
 import { hostPlatform, registryChecker } from './supervisor/registry-check.js';
 import { readStackInputs } from './supervisor/stack-inputs.js';
+import { crashTestHold } from './supervisor/crash-test-hold.js';
 
 const USAGE = `usage: stackd [--config PATH]
 
@@ -103,7 +104,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 
   // --- the pipeline: preflight, reconciler, queue, supervisor (src/supervisor/pipeline.ts) ---
   let podmanUp = false;
-  const metrics: Metrics = new Metrics({ listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp });
+  const metrics: Metrics = new Metrics({
+    listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp,
+    deployUnhealthy: (stack) => healthWatch.isAlerted(stack),
+  });
   // Gotify / ntfy / webhook: once per state change, never per retry; a failing notifier never fails the work
   const notify = new NotifyDispatcher({
     notifiers: createNotifiers(config.notify, { host }), logger, host, onSuccess: config.update.notifyOnSuccess,
@@ -112,9 +116,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   for (const kind of new Set(config.notify.map((n) => n.kind))) metrics.notifyFailures.inc({ notifier: kind }, 0);
   // registry updates: manifests from the registries (the user's auth files, registries.conf), images through
   // podman; the updater's memory (bad digests, apply progress) beside the state file
-  const registry = createRegistryClient({ env: { ...env }, helperEnv: childEnv });
+  const registryLog = logger.child({ component: 'registry' });
+  const registry = createRegistryClient({ env: { ...env }, helperEnv: childEnv }, { onEvent: (event) => logRegistryEvent(registryLog, event) });
   const updatesFile = join(dirname(config.stateFile), 'updates.json');
-  const { supervisor, housekeeping, providerGate } = buildPipeline({
+  const holdUpdateAfter = crashTestHold(env['STACKD_TEST_HOLD_UPDATE_AFTER'], logger);
+  const { supervisor, housekeeping, providerGate, healthWatch, feed } = buildPipeline({
     config, podman, compose, files, stateStore, childEnv, logger,
     systemctl: new Systemctl({ parentEnv: env }),
     probeComposeProvider: () => compose.version(),
@@ -124,6 +130,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     },
     onViolation: (stack, kind) => metrics.preflightViolations.inc({ stack, kind }),
     onTimersRemoved: (n) => metrics.timersRemoved.inc(n),
+    // the watch window's one alert after a deploy and its one recovery; service names pass the stack's redactor
+    onWatchWindow: (change) => void redactorOf(change.stack).then((redact) => notify.notifyWatchWindow(change, redact)),
     updates: {
       images: podman,
       check: registryChecker(registry, hostPlatform(process.arch)),
@@ -132,15 +140,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         metrics.recordUpdate(report);
         void notifyUpdateRun(report, logTails);
       },
+      ...(holdUpdateAfter ? { afterAction: holdUpdateAfter } : {}),
     },
   });
 
-  /** One message per update run, redacted with the env values of every stack it names (log tails may echo them). */
-  async function notifyUpdateRun(report: UpdateReport, logTails: ReadonlyMap<string, string>): Promise<void> {
-    const names = new Set(report.rows.map((r) => r.stack));
+  /** The redactor of the named stacks' env values (identity for a stack whose inputs cannot be read). */
+  async function redactorOf(...stacks: string[]): Promise<(text: string) => string> {
+    const names = new Set(stacks);
     const redactors = await Promise.all(supervisor.currentConfig.stacks.filter((s) => names.has(s.name))
       .map((s) => readStackInputs(s, files, childEnv).then((i) => i.redact, () => (t: string) => t)));
-    const redact = (text: string) => redactors.reduce((t, r) => r(t), text);
+    return (text: string) => redactors.reduce((t, r) => r(t), text);
+  }
+
+  /** One message per update run, redacted with the env values of every stack it names (log tails may echo them). */
+  async function notifyUpdateRun(report: UpdateReport, logTails: ReadonlyMap<string, string>): Promise<void> {
+    const redact = await redactorOf(...report.rows.map((r) => r.stack));
     await notify.notifyUpdateRun({
       rows: report.rows.map((r) => ({
         stack: r.stack, service: r.service, image: r.Image, updated: r.Updated,
@@ -162,13 +176,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 
   // --- HTTP ---
   const httpLogger = logger.child({ component: 'http' });
-  const app = buildApp({ supervisor, logger: httpLogger, writable: true, metrics: () => metrics.text() });
+  const app = buildApp({ supervisor, events: feed, logger: httpLogger, writable: true, metrics: () => metrics.text() });
   const fd = systemdListenFd(env, process.pid);
   if (fd !== undefined) await listenFd(app, fd);
   else await listenUnixSocket(app, config.api.socket);
   let tcpApp: ReturnType<typeof buildApp> | undefined;
   if (config.api.listen) {
-    tcpApp = buildApp({ supervisor, logger: httpLogger, writable: false, metrics: () => metrics.text() });
+    tcpApp = buildApp({ supervisor, events: feed, logger: httpLogger, writable: false, metrics: () => metrics.text() });
     await listenTcp(tcpApp, config.api.listen.host, config.api.listen.port);
   }
   logger.info({ socket: fd !== undefined ? `fd ${fd}` : config.api.socket, tcp: config.api.listen }, 'API listening');
@@ -196,6 +210,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     { name: 'notify', start: () => notify.start(), stop: () => notify.stop() },
     housekeeping,
     supervisor,
+    // after the supervisor: its first reconciles' deploys open windows; before events, which keep health live
+    healthWatch,
     { name: 'podman-events', start: () => events.start(), stop: () => events.stop() },
     {
       name: 'config-watcher',
@@ -240,6 +256,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+/** What cost a registry more than a HEAD: worth a line, since some registries count GETs against a pull quota. */
+function logRegistryEvent(log: Logger, event: RegistryEvent): void {
+  switch (event.kind) {
+    case 'head-without-digest':
+      log.warn(event, 'the registry sent no Docker-Content-Digest on HEAD; the check used a GET, which some registries count against the pull quota');
+      break;
+    case 'digest-from-body':
+      log.info(event, 'the registry sent no Docker-Content-Digest; the digest was computed from the manifest');
+      break;
+    case 'rate-limited':
+      log.warn(event, 'the registry rate-limited stackd (429); it is not asked again this run');
+      break;
+  }
 }
 
 function warnOnRestartOnlyKeys(logger: Logger, before: Config, after: Config): void {

@@ -1,40 +1,15 @@
 // Pure text rendering for stackctl. No I/O: the clock and terminal width come in. Every render function cleans
 // what it is given of terminal controls first (the client did already; this does not rely on it).
-import type { ReconcileResult, StackStatus } from '../core/model.js';
+import type { StackStatus } from '../core/model.js';
 import type { Job } from '../supervisor/api.js';
 import { stripControlsDeep } from './terminal-text.js';
+import { containerCount, formatAge, formatDuration, formatLast, formatState, reasonText } from '../core/status-text.js';
+
+export { containerCount, formatAge, formatDuration, formatLast, formatState, reasonText };
 
 /** REASON is cut to this many characters when the terminal width is unknown (piped output). */
 export const DEFAULT_REASON_WIDTH = 60;
 const MIN_REASON_WIDTH = 20;
-
-/** "now", "12s", "3m", "5h", "2d": coarse on purpose, it is read at a glance. Future times count as now. */
-export function formatAge(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 1) return 'now';
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86_400)}d`;
-}
-
-/** "850ms", "4.2s", "3m05s", "1h02m". */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** "ok 3m ago", "failed now", or "-" when the stack was never reconciled. */
-export function formatLast(last: ReconcileResult | undefined, nowMs: number): string {
-  if (!last) return '-';
-  const at = Date.parse(last.finishedAt);
-  if (Number.isNaN(at)) return last.result;
-  const age = formatAge(nowMs - at);
-  return `${last.result} ${age === 'now' ? 'now' : `${age} ago`}`;
-}
 
 /** One line, at most `width` characters; an ellipsis marks the cut. */
 export function truncate(text: string, width: number): string {
@@ -43,31 +18,7 @@ export function truncate(text: string, width: number): string {
   return line.length <= width ? line : `${line.slice(0, Math.max(0, width - 1))}…`;
 }
 
-/** Containers running / containers known, e.g. "2/3". */
-export function containerCount(stack: StackStatus): string {
-  const up = stack.containers.filter((c) => c.state === 'running').length;
-  return `${up}/${stack.containers.length}`;
-}
-
 type RemovedFromConfig = NonNullable<StackStatus['removedFromConfig']>;
-
-/** What removedStacks does (done) or is doing (not done yet) with the containers of a stack that left the config. */
-function containersFate({ action, done }: RemovedFromConfig): string {
-  if (action === 'keep') return 'containers kept';
-  if (action === 'stop') return done ? 'containers stopped' : 'stopping containers';
-  return done ? 'containers removed' : 'removing containers';
-}
-
-/**
- * State, then what removedStacks did if the stack left the config, then the queue phase when not idle:
- * "converged", "failed (backoff)", "removed (left config; containers stopped)".
- */
-export function formatState(stack: StackStatus): string {
-  const notes: string[] = [];
-  if (stack.removedFromConfig) notes.push(`left config; ${containersFate(stack.removedFromConfig)}`);
-  if (stack.phase !== 'idle') notes.push(stack.phase);
-  return notes.length ? `${stack.state} (${notes.join('; ')})` : stack.state;
-}
 
 /** The detail's `config:` line for a stack that left the config. */
 function removedFromConfigLine(r: RemovedFromConfig): string {
@@ -75,12 +26,6 @@ function removedFromConfigLine(r: RemovedFromConfig): string {
     : r.action === 'stop' ? (r.done ? 'were stopped' : 'are being stopped')
       : (r.done ? 'were removed' : 'are being removed');
   return `not in the config any more; removedStacks: ${r.action}, so its containers ${what}`;
-}
-
-export function reasonText(last: ReconcileResult | undefined): string {
-  if (!last) return '';
-  if (last.reasonCode && last.reason) return `${last.reasonCode}: ${last.reason}`;
-  return last.reason ?? last.reasonCode ?? '';
 }
 
 /** Left-aligned columns, two spaces apart; the last column is not padded. A cell is one line. */

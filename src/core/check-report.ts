@@ -6,7 +6,7 @@ import type { ComposeModel } from './model.js';
 import { UNIT_LABEL, type LabelViolation } from './preflight.js';
 
 export interface CheckWarning {
-  code: 'obsolete-version' | 'image-no-registry' | 'image-no-tag' | 'no-healthcheck' | 'env-file-missing' | 'boltdb' | 'podman-auto-update-timer';
+  code: 'obsolete-version' | 'image-no-registry' | 'image-no-tag' | 'no-healthcheck' | 'healthcheck-split' | 'env-file-missing' | 'boltdb' | 'podman-auto-update-timer';
   message: string;
 }
 
@@ -102,6 +102,15 @@ export function composeWarnings(files: readonly { path: string; text: string }[]
     if (s.image !== undefined) {
       const problem = imageRefProblem(s.image);
       if (problem) out.push({ code: problem.kind === 'no-tag' ? 'image-no-tag' : 'image-no-registry', message: `service "${s.name}": ${problem.message}` });
+    }
+    const split = s.healthcheck?.argsSplitByPodman;
+    if (split !== undefined && !s.healthcheck?.disabled) {
+      out.push({
+        code: 'healthcheck-split',
+        message: `service "${s.name}": its healthcheck \`["CMD", …]\` has an argument with spaces (${JSON.stringify(split[0])}); podman 5's ` +
+          'Docker-compatible API splits it at every space (podman issue 26519), so the check runs something else and fails; ' +
+          'write the test as `["CMD-SHELL", "<the command line>"]` (or a plain string)',
+      });
     }
     if (s.healthcheck === undefined) {
       out.push({

@@ -125,8 +125,12 @@ function parseHealthcheck(service: string, raw: unknown): HealthcheckSpec | unde
   if (retries !== undefined && retries !== null && !(typeof retries === 'number' && Number.isInteger(retries) && retries >= 0)) {
     throw new ComposeModelError(`Expected services.${service}.healthcheck.retries to be a whole number, got ${kind(retries)}`);
   }
+  const splitArgs = Array.isArray(test) && test[0] === 'CMD'
+    ? test.slice(1).filter((a): a is string => typeof a === 'string' && /\s/.test(a))
+    : [];
   return {
     disabled,
+    ...(splitArgs.length > 0 ? { argsSplitByPodman: splitArgs } : {}),
     intervalMs: duration('interval', HEALTHCHECK_DEFAULTS.intervalMs),
     timeoutMs: duration('timeout', HEALTHCHECK_DEFAULTS.timeoutMs),
     // 0 retries means "use the default" to both podman and docker

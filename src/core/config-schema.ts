@@ -13,7 +13,7 @@ export const CONFIG_DEFAULTS = {
   composeCommand: ['podman', 'compose'],
   listenHost: '127.0.0.1',
   queue: { concurrency: 2, retryBase: '10s', retryMax: '5m', resync: '10m' },
-  defaults: { startupTimeout: '300s', envWait: '30s', healthWindow: '5m' },
+  defaults: { startupTimeout: '300s', envWait: '30s', healthWindow: '5m', repair: 'none' },
   staleHealth: { startingFloor: '2m', unhealthyAfter: '5m', recheckWindow: '30m' },
   cleanup: { maxAge: '4h', timerMinAge: '60s', gcEvery: '1h', pruneEvery: '24h' },
   removedStacks: 'stop',
@@ -90,10 +90,13 @@ export const QueueSchema = section({
   resync: duration(CONFIG_DEFAULTS.queue.resync),
 });
 
+const REPAIR_EXPECTED = 'expected none (events only alert) or reconcile (a container that died or went unhealthy queues one reconcile, at most once per healthWindow)';
+
 export const DefaultsSchema = section({
   startupTimeout: duration(CONFIG_DEFAULTS.defaults.startupTimeout),
   envWait: duration(CONFIG_DEFAULTS.defaults.envWait, 'duration'),
   healthWindow: duration(CONFIG_DEFAULTS.defaults.healthWindow, 'duration'),
+  repair: Type.Optional(Type.Enum(['none', 'reconcile'], { 'x-expected': REPAIR_EXPECTED, default: CONFIG_DEFAULTS.defaults.repair })),
 });
 
 export const StaleHealthSchema = section({
@@ -175,6 +178,7 @@ export const StackSchema = Type.Object(
     startupTimeout: stackDuration(),
     envWait: stackDuration('duration'),
     healthWindow: stackDuration('duration'),
+    repair: Type.Optional(Type.Enum(['none', 'reconcile'], { 'x-expected': REPAIR_EXPECTED })),
     update: Type.Optional(Type.Enum(['off', 'monitor', 'apply'], { 'x-expected': UPDATE_MODE_EXPECTED })),
   },
   { additionalProperties: false, 'x-expected': 'expected a stack: a mapping with at least name and compose' },

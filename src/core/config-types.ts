@@ -1,4 +1,5 @@
 import type { RemovedStackAction } from './model.js';
+import type { RepairPolicy } from './repair.js';
 import type { UpdateMode } from './update/types.js';
 
 // The resolved configuration: defaults applied, durations in milliseconds, paths absolute.
@@ -17,6 +18,8 @@ export interface StackConfig {
   startupTimeoutMs: number;
   envWaitMs: number;
   healthWindowMs: number;
+  /** what a container that died or went unhealthy makes stackd do: none (report only) or reconcile */
+  repair: RepairPolicy;
   /** registry updates of its labelled services: off, monitor (report only) or apply */
   update: UpdateMode;
 }
@@ -37,7 +40,7 @@ export interface Config {
   podman: { socket: string; composeCommand: string[] };
   api: { socket: string; listen?: ListenAddress };
   queue: { concurrency: number; retryBaseMs: number; retryMaxMs: number; resyncMs: number };
-  defaults: { startupTimeoutMs: number; envWaitMs: number; healthWindowMs: number };
+  defaults: { startupTimeoutMs: number; envWaitMs: number; healthWindowMs: number; repair: RepairPolicy };
   staleHealth: { startingFloorMs: number; unhealthyAfterMs: number; recheckWindowMs: number };
   cleanup: { maxAgeMs: number; timerMinAgeMs: number; gcEveryMs: number; pruneEveryMs: number };
   stateFile: string;

@@ -302,6 +302,7 @@ function resolve(input: ConfigInput, source: string, ctx: ConfigEnvironment): { 
     startupTimeoutMs: r.ms(d.startupTimeout, D.defaults.startupTimeout, ['defaults', 'startupTimeout']),
     envWaitMs: r.ms(d.envWait, D.defaults.envWait, ['defaults', 'envWait']),
     healthWindowMs: r.ms(d.healthWindow, D.defaults.healthWindow, ['defaults', 'healthWindow']),
+    repair: d.repair ?? D.defaults.repair,
   };
   const sh = input.staleHealth ?? {};
   const c = input.cleanup ?? {};
@@ -365,12 +366,28 @@ function resolve(input: ConfigInput, source: string, ctx: ConfigEnvironment): { 
         startupTimeoutMs: s.startupTimeout === undefined ? defaults.startupTimeoutMs : r.ms(s.startupTimeout, '', at('startupTimeout')),
         envWaitMs: s.envWait === undefined ? defaults.envWaitMs : r.ms(s.envWait, '', at('envWait')),
         healthWindowMs: s.healthWindow === undefined ? defaults.healthWindowMs : r.ms(s.healthWindow, '', at('healthWindow')),
+        repair: s.repair ?? defaults.repair,
         update: s.update ?? input.update?.mode ?? D.update.mode,
       };
     }),
   };
-  r.issues.push(...duplicateIssues(input, config.stacks));
+  r.issues.push(...duplicateIssues(input, config.stacks), ...repairWindowIssues(input, config.stacks));
   return { config, issues: r.issues };
+}
+
+/** `repair: reconcile` repairs at most once per healthWindow: a window of 0 would be no limit at all. */
+function repairWindowIssues(input: ConfigInput, stacks: StackConfig[]): RawIssue[] {
+  const issues: RawIssue[] = [];
+  stacks.forEach((s, i) => {
+    if (s.repair !== 'reconcile' || s.healthWindowMs > 0) return;
+    const own = input.stacks[i]?.repair !== undefined;
+    issues.push({
+      at: own ? ['stacks', i, 'repair'] : ['defaults', 'repair'],
+      message: `stack "${s.name}": repair: reconcile needs a healthWindow above 0 (it repairs at most once per window); ` +
+        'expected repair: none, or a healthWindow like 5m for this stack',
+    });
+  });
+  return issues;
 }
 
 function resolveNotifier(n: NotifierInput, r: Resolver, at: Segment[]): NotifierConfig {

@@ -70,3 +70,16 @@ export function parseDuration(value: string | number, path: string, options: Dur
   if (!r.ok) throw new ConfigValueError(path, `got ${JSON.stringify(value)}; ${r.expected}`);
   return r.ms;
 }
+
+/** A duration as the config writes it (parseDuration reads it back): 90000 → 1m30s, 300000 → 5m, 0 → 0s. */
+export function writeDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const parts: string[] = [];
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h) parts.push(`${h}h`);
+  if (m) parts.push(`${m}m`);
+  if (sec || parts.length === 0) parts.push(`${sec}s`);
+  return parts.join('');
+}

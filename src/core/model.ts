@@ -67,6 +67,11 @@ export interface ExpectedService {
 
 export interface HealthcheckSpec {
   disabled: boolean;
+  /**
+   * arguments of a `["CMD", …]` test that hold whitespace: podman 5's Docker-compatible API joins the test
+   * and splits it again at every space (podman issue 26519), so such a check runs something else and fails
+   */
+  argsSplitByPodman?: string[];
   intervalMs: number;
   timeoutMs: number;
   retries: number;

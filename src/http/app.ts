@@ -8,12 +8,14 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { UnknownStackError } from '../supervisor/api.js';
-import type { StackAction, SupervisorApi } from '../supervisor/api.js';
+import type { StackAction, StackEvents, SupervisorApi } from '../supervisor/api.js';
 import {
   ErrorBodySchema, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema, UpdateRequestBodySchema,
   MAX_WAIT_MS, ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
 } from './schemas.js';
 import { refuseWhileClosing } from './closing.js';
+import { DEFAULT_HEARTBEAT_MS, registerEvents } from './events.js';
+import { registerStatusPages } from './status-page.js';
 import { BadRequestError, errorBody, sendError, sendFrameworkError, writeClientError } from './errors.js';
 import { READ_ONLY_LIMITS, applyReadOnlyLimits, readOnlyMaxWaitMs, readOnlyServerOptions } from './read-only.js';
 import type { ReadOnlyLimits } from './read-only.js';
@@ -32,6 +34,12 @@ export interface AppOptions {
   metrics?: () => Promise<MetricsText>;
   /** the read-only app's timeouts and caps (tests make them small); READ_ONLY_LIMITS by default */
   readOnlyLimits?: Partial<ReadOnlyLimits>;
+  /** stack status changes for GET /v1/events; absent → that route answers 404 */
+  events?: StackEvents;
+  /** how often an event stream gets a heartbeat comment; 15 s by default (less on a read-only listener whose idle timeout is shorter) */
+  eventsHeartbeatMs?: number;
+  /** the status pages' clock (tests) */
+  now?: () => number;
 }
 
 const errors = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema };
@@ -62,6 +70,14 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     const isWrite = req.method !== 'GET' && req.method !== 'HEAD';
     const hint = !writable && isWrite ? ': this listener is read-only; writes are accepted only on the unix socket' : '';
     return reply.code(404).send(errorBody('not-found', `no route ${req.method} ${req.url.split('?')[0]}${hint}`));
+  });
+
+  registerStatusPages(app, supervisor, opts.now);
+  registerEvents(app, {
+    supervisor,
+    events: opts.events,
+    // on the read-only listener a silent connection is closed after connectionTimeoutMs
+    heartbeatMs: opts.eventsHeartbeatMs ?? (writable ? DEFAULT_HEARTBEAT_MS : Math.min(DEFAULT_HEARTBEAT_MS, Math.floor(limits.connectionTimeoutMs / 2))),
   });
 
   r.get('/healthz', { schema: { response: { 200: HealthzSchema } } }, () => ({ ok: true as const }));

@@ -66,3 +66,15 @@ export interface SupervisorApi {
   waitJob(id: string, timeoutMs: number): Promise<Job | undefined>;
   readiness(): Promise<Readiness>;
 }
+
+/**
+ * What the status feed announces (GET /v1/events): `stack` with the stack's status (the same JSON as
+ * GET /v1/stacks/:name) whenever that JSON changes; `gone` when a stack is no longer listed at all.
+ */
+export type StackEvent = { kind: 'stack'; stack: StackStatus } | { kind: 'gone'; name: string };
+
+/** The one emitter port of stack status changes; the HTTP layer subscribes, the supervisor's feed implements it. */
+export interface StackEvents {
+  /** Calls `listener` for every change from now on; returns the unsubscribe. */
+  subscribe(listener: (event: StackEvent) => void): () => void;
+}

@@ -9,6 +9,8 @@ export interface MetricsSource {
   listStacks(): StackStatus[];
   queueDepth(): number;
   podmanUp(): boolean;
+  /** true while the health watch window's alert about the stack is out (HealthWatch.isAlerted) */
+  deployUnhealthy?(stack: string): boolean;
 }
 
 export class Metrics {
@@ -38,6 +40,15 @@ export class Metrics {
       collect() {
         this.reset();
         for (const s of source.listStacks()) for (const c of s.containers) this.inc({ stack: s.name, service: c.service, health: c.health });
+      },
+    });
+    new Gauge({
+      name: 'stackd_deploy_unhealthy',
+      help: '1 while a deploy of the stack left a service not healthy past its healthWindow (until it is healthy again)',
+      labelNames: ['stack'], registers,
+      collect() {
+        this.reset();
+        for (const s of source.listStacks()) this.set({ stack: s.name }, source.deployUnhealthy?.(s.name) ? 1 : 0);
       },
     });
     new Gauge({

@@ -3,9 +3,9 @@
 // Gotify server that is down. A notifier that still fails is logged and counted (onFailure), and that is all.
 import type { Logger } from 'pino';
 import { errorCode } from '../core/errors.js';
-import { buildStackTransitionNotifications, buildUpdateRunNotification } from '../core/notify/messages.js';
+import { buildStackTransitionNotifications, buildUpdateRunNotification, buildWatchWindowNotification } from '../core/notify/messages.js';
 import { decideStateChange, type NotifiedState, type StackVerdict } from '../core/notify/state-changes.js';
-import type { MessageContext, UpdateRunOutcome } from '../core/notify/types.js';
+import type { MessageContext, UpdateRunOutcome, WatchWindowChange } from '../core/notify/types.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Notification, NotifierPort } from './ports.js';
 
@@ -105,6 +105,11 @@ export class NotifyDispatcher implements Lifecycle {
   notifyUpdateRun(outcome: UpdateRunOutcome, redact?: (text: string) => string): Promise<void> {
     const n = buildUpdateRunNotification(outcome, this.context(redact), { includeApplied: this.onSuccess });
     return n ? this.send(n) : Promise.resolve();
+  }
+
+  /** The health watch window's one alert after a deploy, or its one recovery (the watch decides; this sends). */
+  notifyWatchWindow(change: WatchWindowChange, redact?: (text: string) => string): Promise<void> {
+    return this.send(buildWatchWindowNotification(change, this.context(redact)));
   }
 
   /** Fans one notification out to every notifier in parallel, with retries. Never rejects. */

@@ -4,6 +4,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../core/config-types.js';
 import type { ReconcileResult } from '../core/model.js';
+import type { WatchWindowChange } from '../core/notify/types.js';
+import { HealthWatch } from './health-watch.js';
 import { createHousekeeping, type Housekeeping } from './housekeeping.js';
 import { ObservedStore } from './observed-store.js';
 import type { UpdateReport } from '../core/update/types.js';
@@ -11,9 +13,10 @@ import { renderUpdateReport } from '../core/update/report.js';
 import type { UpdateState } from '../core/update/update-state.js';
 import type { ComposePort, ComposeProviderVerdict, FilesPort, ImagePort, PodmanPort, StateStore, SystemctlPort, ViolationKind } from './ports.js';
 import { ProviderGate } from './provider-gate.js';
+import { StatusFeed } from './status-feed.js';
 import { Reconciler } from './reconciler.js';
 import { Supervisor } from './supervisor.js';
-import { Updater, type ReferenceChecker } from './updater.js';
+import { Updater, type ReferenceChecker, type UpdaterDeps } from './updater.js';
 
 export interface PipelineDeps {
   config: Config;
@@ -33,6 +36,8 @@ export interface PipelineDeps {
   onResult?: (stack: string, result: ReconcileResult) => void;
   onViolation?: (stack: string, kind: ViolationKind) => void;
   onTimersRemoved?: (count: number) => void;
+  /** the health watch window's one alert after a deploy, or its one recovery */
+  onWatchWindow?: (change: WatchWindowChange) => void;
   /** registry updates; absent → `stackctl update` says it is not available */
   updates?: {
     images: ImagePort;
@@ -40,6 +45,7 @@ export interface PipelineDeps {
     state: { load(): Promise<UpdateState>; save(s: UpdateState): Promise<void> };
     onReport?: (report: UpdateReport, logTails: Map<string, string>) => void;
     pollMs?: number;
+    afterAction?: UpdaterDeps['afterAction'];
   };
 }
 
@@ -49,7 +55,11 @@ export interface Pipeline {
   housekeeping: Housekeeping;
   reconciler: Reconciler;
   supervisor: Supervisor;
+  /** the health watch window after deploys (a Lifecycle: start it after the supervisor is loaded) */
+  healthWatch: HealthWatch;
   updater?: Updater;
+  /** stack status changes, for GET /v1/events */
+  feed: StatusFeed;
 }
 
 export function buildPipeline(deps: PipelineDeps): Pipeline {
@@ -88,9 +98,12 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(u.onReport ? { onReport: u.onReport } : {}),
     ...(u.pollMs !== undefined ? { pollMs: u.pollMs } : {}),
+    ...(u.afterAction ? { afterAction: u.afterAction } : {}),
   });
   built.updater = updater;
+  const feed = new StatusFeed({ list: () => supervisor.listStacks() });
   const supervisor = new Supervisor({
+    onStatusChange: () => feed.poke(),
     config: deps.config, reconciler, store, podman: deps.podman, stateStore: deps.stateStore, logger: deps.logger, now,
     composeProvider: () => providerGate.last(),
     tasks: {
@@ -108,7 +121,15 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     ...(deps.onResult ? { onResult: deps.onResult } : {}),
   });
   built.supervisor = supervisor;
-  return { store, providerGate, housekeeping, reconciler, supervisor, ...(updater ? { updater } : {}) };
+  store.onChange(() => feed.poke());
+  const healthWatch = new HealthWatch({
+    store, logger: deps.logger, now,
+    stacks: () => supervisor.currentConfig.stacks,
+    desired: (stack) => supervisor.desiredOf(stack),
+    observe: (stack) => reconciler.observe(stack),
+    ...(deps.onWatchWindow ? { onChange: deps.onWatchWindow } : {}),
+  });
+  return { store, providerGate, housekeeping, reconciler, supervisor, healthWatch, feed, ...(updater ? { updater } : {}) };
 }
 
 // The updater gets exactly the podman calls it needs, bound to their client (the two may be one object).

@@ -8,8 +8,9 @@ import type { Logger } from 'pino';
 import { expectedServices } from '../core/compose-model.js';
 import type { Config, StackConfig } from '../core/config-types.js';
 import { findDivergence } from '../core/divergence.js';
+import { decideRepair } from '../core/repair.js';
 import { errorMessage } from '../core/errors.js';
-import { desiredFor, type ReconcileResult, type StackAction, type StackStatus } from '../core/model.js';
+import { desiredFor, type DesiredState, type ReconcileResult, type StackAction, type StackStatus } from '../core/model.js';
 import { sameState, type PersistedState, type StackRecord } from '../core/persisted-state.js';
 import { applyConfigToRecords, forgetUnconfigured, markRetired, unconfiguredRecords, withDesired } from '../core/stack-records.js';
 import { deriveStatus, toContainerView } from '../core/stack-status.js';
@@ -40,6 +41,8 @@ export interface SupervisorDeps {
     update?: (stack: string | undefined, dryRun: boolean) => Promise<{ ok: boolean; output: unknown }>;
   };
   onResult?: (stack: string, result: ReconcileResult) => void;
+  /** a stack's status may have changed without the observed store changing (a phase, a level, a new config) */
+  onStatusChange?: () => void;
   /**
    * Runs at start after every stack was observed and before any is queued: the updater finishes an update a
    * killed stackd left behind, so no reconcile ever brings up a half-applied stack.
@@ -62,6 +65,8 @@ export class Supervisor implements SupervisorApi, Lifecycle {
   private readonly loaded: Promise<void>;
   private markLoaded!: () => void;
   private stopping = false;
+  /** when each stack was last re-queued by its repair policy (the once-per-window limit; memory only) */
+  private readonly lastRepairAt = new Map<string, number>();
 
   constructor(private readonly deps: SupervisorDeps) {
     this.config = deps.config;
@@ -77,7 +82,10 @@ export class Supervisor implements SupervisorApi, Lifecycle {
       now: this.now,
       ...(deps.random ? { random: deps.random } : {}),
       run: (ctx) => this.runReconcile(ctx),
-      onPhase: (stack, phase, retryAt) => deps.logger.debug({ stack, phase, retryAt }, 'phase'),
+      onPhase: (stack, phase, retryAt) => {
+        deps.logger.debug({ stack, phase, retryAt }, 'phase');
+        deps.onStatusChange?.();
+      },
       onResult: (ctx, r) => deps.onResult?.(ctx.stack, r),
     });
   }
@@ -132,6 +140,7 @@ export class Supervisor implements SupervisorApi, Lifecycle {
   applyConfig(next: Config): void {
     const before = new Map(this.config.stacks.map((s) => [s.name, s]));
     this.config = next;
+    this.deps.onStatusChange?.();
     const nowIso = new Date(this.now()).toISOString();
     let change: ReturnType<typeof applyConfigToRecords> | undefined;
     void this.mutate((s) => {
@@ -271,11 +280,15 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     await this.resync();
   }
 
-  /** Re-list one project's containers (after a podman event). */
+  /**
+   * Re-list one project's containers (after a podman event). A container that died or went unhealthy then
+   * re-queues its stack when the stack's repair policy says so (core/repair.ts).
+   */
   async refreshProject(project: string): Promise<void> {
     const s = this.config.stacks.find((x) => x.project === project);
     if (s) {
       await this.deps.reconciler.observe(s);
+      this.repairIfBroken(s);
       return;
     }
     const u = unconfiguredRecords(this.state).find((x) => x.record.project === project);
@@ -396,11 +409,33 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     }
   }
 
+  /** repair: reconcile → one reconcile through the queue (a passive source: a backoff stands), once per window */
+  private repairIfBroken(s: StackConfig): void {
+    if (this.stopping) return;
+    const obs = this.deps.store.get(s.name);
+    const last = this.lastRepairAt.get(s.name);
+    const d = decideRepair({
+      policy: s.repair, desired: this.desiredOf(s.name), phase: this.queue.phase(s.name).phase,
+      expected: obs.model ? expectedServices(obs.model) : [], containers: obs.containers,
+      nowMs: this.now(), windowMs: s.healthWindowMs, ...(last !== undefined ? { lastRepairAtMs: last } : {}),
+    });
+    if (d.act) {
+      this.lastRepairAt.set(s.name, this.now());
+      this.deps.logger.info({ stack: s.name, broken: d.broken }, 'a container died or went unhealthy; repair: reconcile queues the stack');
+      this.queue.poke(s.name, 'event');
+    } else if (d.why === 'rate-limited') {
+      this.deps.logger.info({ stack: s.name, broken: d.broken, allowedAt: new Date(d.allowedAtMs ?? 0).toISOString() }, 'a container died or went unhealthy; already repaired within the window, not again');
+    } else if (d.why !== 'fine') {
+      this.deps.logger.debug({ stack: s.name, broken: d.broken, why: d.why }, 'a container died or went unhealthy; not repairing');
+    }
+  }
+
   private stackConfig(name: string): StackConfig | undefined {
     return this.config.stacks.find((s) => s.name === name);
   }
 
-  private desiredOf(name: string) {
+  /** The persisted level of a stack (running unless the owner stopped or removed it). */
+  desiredOf(name: string): DesiredState {
     return this.state.get(name)?.desired ?? 'running';
   }
 
@@ -418,6 +453,7 @@ export class Supervisor implements SupervisorApi, Lifecycle {
       }
       await this.deps.stateStore.save(next);
       this.state = next;
+      this.deps.onStatusChange?.();
     };
     const p = this.saveChain.then(run);
     this.saveChain = p.catch((err: unknown) => this.deps.logger.error({ err, file: this.config.stateFile }, 'could not save the state file'));

@@ -53,7 +53,15 @@ export interface UpdaterDeps {
   sleep?: (ms: number) => Promise<void>;
   /** how often the gate looks at the containers */
   pollMs?: number;
+  /**
+   * Awaited after each applying action is done and before the next is persisted: the kill points of the
+   * crash tests ("after the pull", "after the re-tag", "after up"). Production leaves it out.
+   */
+  afterAction?: (action: UpdateAction, stack: string) => Promise<void>;
 }
+
+/** What an apply has just done, in order. */
+export type UpdateAction = 'pulled' | 'retagged' | 'up';
 
 /** The repository stackd pins running images under before it changes them (rollback targets). */
 export const PIN_REPOSITORY = 'localhost/stackd-rollback';
@@ -275,6 +283,7 @@ export class Updater {
         if (!o) continue;
         pulled.set(p.candidate.service, p.candidate.policy === 'local' ? o.pullRef : await this.deps.podman.pullImage(o.pullRef));
       }
+      await this.deps.afterAction?.('pulled', stack.name);
       await step('retagged');
       for (const p of services) {
         const id = pulled.get(p.candidate.service);
@@ -282,8 +291,11 @@ export class Updater {
         const [repo, tag] = splitTag(p.candidate.reference);
         await this.deps.podman.tagImage(id, repo, tag);
       }
+      await this.deps.afterAction?.('retagged', stack.name);
       await step('up');
-      verdict = (await this.composeUp(stack, false)) ?? await this.gate(stack, progress, pulled, log);
+      const upFailure = await this.composeUp(stack, false);
+      await this.deps.afterAction?.('up', stack.name);
+      verdict = upFailure ?? await this.gate(stack, progress, pulled, log);
     } catch (err) {
       if (progress.step === 'pinned' || progress.step === 'pulled') {
         // nothing the stack runs or its references point to has changed: forget the attempt, report it
@@ -415,7 +427,11 @@ export class Updater {
     const inputs = await readStackInputs(stack, this.deps.files, this.deps.childEnv);
     if (inputs.failure) return inputs.failure.reason;
     const out = await this.deps.compose.up({ ...inputs.spec(stack.startupTimeoutMs), pullNever });
-    if (out.ok) return undefined;
+    if (out.ok) {
+      // a deploy like a reconcile's `up`: the health watch window starts now (the gate is the update's own)
+      this.deps.store.update(stack.name, { deployFinishedAtMs: this.now() });
+      return undefined;
+    }
     return out.timedOut ? `compose up did not finish within ${Math.round(stack.startupTimeoutMs / 1000)}s` : `compose up failed: ${describeComposeError(out.stderr, inputs.redact)}`;
   }
 

@@ -66,7 +66,9 @@ fi
 # PODMAN_COMPOSE_PROVIDER at it and prove stackd refuses it. From trixie like podman (bookworm's 1.0.3 predates
 # podman 5); without recommends it pulls only python3-dotenv. docker-compose stays podman's default (checked below).
 have podman-compose || trixie_pkgs+=(podman-compose)
-for p in docker-registry busybox-static apache2-utils jq curl openssl; do have "$p" || need_pkgs+=("$p"); done
+# nix-bin: bookworm's Nix 2.8 (nix-instantiate) evaluates nix/module.nix in test/unit/nix-module.test.ts; without
+# recommends, so no nix-daemon or nixbld users.
+for p in docker-registry busybox-static apache2-utils jq curl openssl nix-bin; do have "$p" || need_pkgs+=("$p"); done
 if [ ${#need_pkgs[@]} -gt 0 ] || [ -n "${trixie_pkgs:-}" ]; then
   apt-get update -qq
 fi
@@ -142,7 +144,13 @@ if [ ! -S "$RUNDIR/systemd/private" ] || ! pgrep -u "$LAB_UID" -f 'systemd --use
   mkdir -p "$CG"
   chown -R "$LAB_USER:" "$CG"
   rm -f "$RUNDIR/systemd/private"
-  sh -c "echo \$\$ > $CG/cgroup.procs; exec runuser -u $LAB_USER -- env XDG_RUNTIME_DIR=$RUNDIR setsid /usr/lib/systemd/systemd --user </dev/null >/dev/null 2>&1 &"
+  # The manager outlives this script: it must not inherit any descriptor of ours (a caller's `flock` lock
+  # file would stay locked for as long as the manager runs), so every fd above 2 is closed first.
+  (
+    for fd in /proc/$BASHPID/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null
+    echo $BASHPID > "$CG/cgroup.procs"
+    exec runuser -u "$LAB_USER" -- env XDG_RUNTIME_DIR="$RUNDIR" setsid /usr/lib/systemd/systemd --user </dev/null >/dev/null 2>&1
+  ) &
   for _ in $(seq 1 100); do [ -S "$RUNDIR/systemd/private" ] && break; sleep 0.1; done
   [ -S "$RUNDIR/systemd/private" ] || { echo "systemd --user for $LAB_USER did not come up" >&2; exit 1; }
 fi
@@ -273,3 +281,13 @@ if [ -e /etc/systemd/system/multi-user.target.wants/prometheus.service ] || ls /
   if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then systemctl stop prometheus.service 2>/dev/null || true; fi
 fi
 log "$(promtool --version 2>&1 | head -1) at $(command -v promtool); prometheus at $(command -v prometheus)"
+
+# --- Chromium: the status page in a real browser (test/system/status-page.test.ts drives it headless through
+# playwright-core with executablePath; playwright never downloads a browser). Debian's own package, from
+# bookworm-security (bookworm's security suite carries the current Chromium), without recommends.
+if ! have chromium; then
+  apt-get update -qq
+  log "apt-get install chromium"
+  apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 chromium >/dev/null
+fi
+log "$(chromium --version 2>/dev/null || echo 'chromium ?') at $(command -v chromium)"

@@ -9,7 +9,9 @@ LAB_HOME=$(getent passwd "$LAB_USER" | cut -d: -f6)
 # one folder per run, so two runs (two engineers, or a rerun) never pull the floor from under each other
 stage=$(mktemp -d "$LAB_HOME/stackd-under-test.XXXXXX")
 for item in package.json vitest.config.ts tsconfig.json dist dist-bench test config systemd bench node_modules; do
-  [ -e "$repo/$item" ] && cp -a "$repo/$item" "$stage/"
+  [ -e "$repo/$item" ] || continue
+  # a worktree may link node_modules to another checkout's: copy what the link points at, writable by the lab user
+  if [ -L "$repo/$item" ]; then cp -a "$(readlink -f "$repo/$item")" "$stage/$item"; else cp -a "$repo/$item" "$stage/"; fi
 done
 chown -R "$LAB_USER:" "$stage"
 chmod 755 "$stage"

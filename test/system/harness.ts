@@ -115,10 +115,10 @@ export class Daemon {
     this.socket = join(dir, 'api.sock');
   }
 
-  async start(): Promise<void> {
+  async start(extraEnv: Record<string, string> = {}): Promise<void> {
     this.logs = '';
     const child = spawn(process.execPath, [MAIN, '--config', this.configPath], {
-      env: { ...process.env, STACKD_LOG_LEVEL: 'debug' },
+      env: { ...process.env, STACKD_LOG_LEVEL: 'debug', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -139,6 +139,13 @@ export class Daemon {
     if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
     this.child.kill('SIGTERM');
     return this.exited ?? null;
+  }
+
+  /** SIGKILL (a crash: nothing of stackd's shutdown runs) and wait for the exit. */
+  async kill(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
   }
 
   get running(): boolean {

@@ -168,7 +168,7 @@ describe('a real Prometheus with the shipped rules, scraping a real stackd', () 
     }
   });
 
-  it('loads all nine rules, and each evaluates without an error on the real series', async () => {
+  it('loads all ten rules, and each evaluates without an error on the real series', async () => {
     // one evaluation round at least, so health is known
     let rules: PromRule[] = [];
     await waitFor(async () => {
@@ -180,7 +180,7 @@ describe('a real Prometheus with the shipped rules, scraping a real stackd', () 
     expect(data.groups.map((g) => g.name)).toEqual(['stackd']);
     rules = data.groups.flatMap((g) => g.rules);
     expect(rules.map((r) => r.name)).toEqual([
-      'StackdStackFailed', 'StackdStackDegraded', 'StackdUpdateRolledBack', 'StackdUpdateFailed', 'StackdUpdatesStale',
+      'StackdStackFailed', 'StackdStackDegraded', 'StackdDeployUnhealthy', 'StackdUpdateRolledBack', 'StackdUpdateFailed', 'StackdUpdatesStale',
       'StackdPodmanDown', 'StackdDown', 'StackdNotifierFailing', 'StackdPreflightViolation',
     ]);
     for (const r of rules) {

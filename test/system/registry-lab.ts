@@ -446,7 +446,8 @@ async function removeLocalImagesOf(prefix: string): Promise<string[]> {
     if (!ours.length && !digestsOurs) continue;
     const foreign = names.filter((n) => !n.startsWith(prefix));
     if (foreign.length === 0) {
-      const res = await podman(['rmi', '--ignore', r.Id]);
+      // --force: an image pulled by tag and by digest has two names; every one is this registry's
+      const res = await podman(['rmi', '--ignore', '--force', r.Id]);
       if (res.code !== 0) problems.push(`podman rmi ${r.Id}: ${res.stderr.trim()}`);
     } else {
       for (const n of ours) {

@@ -14,7 +14,7 @@ const RULES = 'config/prometheus/stackd-rules.yml';
 const TESTS = 'config/prometheus/stackd-rules.test.yml';
 
 const EXPECTED_ALERTS = [
-  'StackdStackFailed', 'StackdStackDegraded', 'StackdUpdateRolledBack', 'StackdUpdateFailed', 'StackdUpdatesStale',
+  'StackdStackFailed', 'StackdStackDegraded', 'StackdDeployUnhealthy', 'StackdUpdateRolledBack', 'StackdUpdateFailed', 'StackdUpdatesStale',
   'StackdPodmanDown', 'StackdDown', 'StackdNotifierFailing', 'StackdPreflightViolation',
 ];
 
@@ -91,6 +91,7 @@ describe('the shape of the rules (what promtool does not check)', () => {
     const commands: Record<string, string> = {
       StackdStackFailed: 'stackctl status {{ $labels.stack }}',
       StackdStackDegraded: 'stackctl status {{ $labels.stack }}',
+      StackdDeployUnhealthy: 'stackctl status {{ $labels.stack }}',
       StackdUpdateRolledBack: 'stackctl status {{ $labels.stack }}',
       StackdPreflightViolation: 'stackctl check {{ $labels.stack }}',
     };

@@ -3,9 +3,11 @@
 // Every text passes through the caller's redactor BEFORE it is shortened: a cut must never leave half a
 // secret that the redactor would no longer recognise.
 import { REASONS, retriesByClock } from '../reason-codes.js';
+import { writeDuration } from '../duration.js';
 import { clip, lastLines, oneLine, plainText } from './text.js';
 import type {
   MessageContext, Notification, NotificationItem, NotifyEvent, NotifyPriority, StackTransition, UpdateRunOutcome, UpdateRunRow,
+  WatchWindowChange,
 } from './types.js';
 
 /** Bounds that keep a message readable on a phone (and under ntfy's 4 KiB message limit in the usual case). */
@@ -37,6 +39,8 @@ export const EVENT_INFO: Readonly<Record<NotifyEvent, EventInfo>> = {
   'reconcile-failed': { priority: 'high', emoji: 'rotating_light', phrase: 'reconcile failed' },
   'invariant-violation': { priority: 'high', emoji: 'no_entry', phrase: 'label invariant violated' },
   recovered: { priority: 'default', emoji: 'green_heart', phrase: 'recovered' },
+  'deploy-unhealthy': { priority: 'high', emoji: 'hourglass', phrase: 'deploy left unhealthy' },
+  'deploy-recovered': { priority: 'default', emoji: 'green_heart', phrase: 'healthy again after deploy' },
 };
 
 // --- update runs ----------------------------------------------------------------------------------------------
@@ -150,6 +154,29 @@ function transitionLine(t: StackTransition, reason: string): string {
     : `stackd waits for a change (config, files, or stackctl up ${t.stack})`;
   const meaning = t.reasonCode ? REASONS[t.reasonCode].meaning : undefined;
   return meaning ? `${line}\n  ${next}; ${meaning}` : `${line}\n  ${next}`;
+}
+
+// --- the health watch window ------------------------------------------------------------------------------
+
+/**
+ * The one message of a watch-window alert (`web: not healthy yet (starting)` per service, what stackd does
+ * next, what to run) or of its recovery.
+ */
+export function buildWatchWindowNotification(change: WatchWindowChange, ctx: MessageContext): Notification {
+  const window = writeDuration(change.windowMs);
+  if (change.kind === 'recover') {
+    const line = `${change.stack}: every service is healthy (or running) again after the deploy`;
+    return notification('deploy-recovered', ctx, [change.stack], [line], [{ stack: change.stack, reason: 'healthy again' }]);
+  }
+  const unwell = change.unwell ?? [];
+  const items = unwell.map((u): NotificationItem => ({ stack: change.stack, service: scrubLine(ctx, u.service), reason: clip(scrubLine(ctx, u.why), MESSAGE_LIMITS.reasonChars) }));
+  const lines = [`${change.stack}: ${window} after the deploy (healthWindow), not healthy:`];
+  for (const i of items.slice(0, MESSAGE_LIMITS.rows)) lines.push(`  ${i.service}: ${i.reason}`);
+  if (items.length > MESSAGE_LIMITS.rows) lines.push(`  … and ${items.length - MESSAGE_LIMITS.rows} more`);
+  lines.push(change.repair === 'reconcile'
+    ? `stackd reconciles the stack when a container dies or turns unhealthy (repair: reconcile); see: stackctl status ${change.stack}`
+    : `stackd does not act on it (repair: none); see: stackctl status ${change.stack}, podman logs <container>`);
+  return notification('deploy-unhealthy', ctx, [change.stack], lines, items.length ? items : [{ stack: change.stack }]);
 }
 
 // --- shared ---------------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import type { Updated } from '../update/types.js';
 
 export type NotifyEvent =
   | 'update-failed' | 'update-rolled-back' | 'update-available' | 'update-applied'
-  | 'reconcile-failed' | 'invariant-violation' | 'recovered';
+  | 'reconcile-failed' | 'invariant-violation' | 'recovered'
+  | 'deploy-unhealthy' | 'deploy-recovered';
 
 export type NotifyPriority = 'low' | 'default' | 'high';
 
@@ -73,4 +74,18 @@ export interface StackTransition {
   reasonCode?: ReasonCode;
   /** failed/violating: the new verdict's reason (already redacted by the reconciler; redacted again anyway) */
   reason?: string;
+}
+
+// --- the health watch window after a deploy ---------------------------------------------------------------
+
+/** What the watch window decided about a stack: the one alert at the window's end, or the one recovery. */
+export interface WatchWindowChange {
+  stack: string;
+  kind: 'alert' | 'recover';
+  /** the window that was waited (the stack's healthWindow), ms */
+  windowMs: number;
+  /** alert: the services not fine at the window's end, and why */
+  unwell?: readonly { service: string; why: string }[];
+  /** what stackd does about it on its own (config repair) */
+  repair: 'none' | 'reconcile';
 }

@@ -106,3 +106,35 @@ describe('renderCheck', () => {
     ]);
   });
 });
+
+describe('healthcheck tests podman splits at spaces (podman issue 26519)', () => {
+  const withTest = (test: unknown) => parseComposeConfig(JSON.stringify({
+    name: 'hc', services: { app: { image: 'docker.io/library/busybox:1', healthcheck: { test } } },
+  }), 'hc');
+  const split = (test: unknown) => composeWarnings([], withTest(test)).filter((w) => w.code === 'healthcheck-split').map((w) => w.message);
+
+  it.each([
+    [['CMD', 'sh', '-c', 'case $(cat /v) in bad*) exit 1;; esac'], '"case $(cat /v) in bad*) exit 1;; esac"'],
+    [['CMD', '/usr/bin/mysql', '--execute=SELECT 1;'], '"--execute=SELECT 1;"'],
+    [['CMD', 'test', '-f', "/tab\there"], '"/tab\\there"'],
+  ])('%j is warned about, naming the argument', (test, named) => {
+    expect(split(test)).toEqual([expect.stringContaining(`service "app": its healthcheck \`["CMD", …]\` has an argument with spaces (${named})`)]);
+    expect(split(test)[0]).toContain('["CMD-SHELL", "<the command line>"]');
+  });
+
+  it.each([
+    [['CMD-SHELL', 'case $(cat /v) in bad*) exit 1;; esac']],
+    [['CMD', 'test', '-f', '/variant.txt']],
+    [['NONE']],
+    [['CMD', 'sh', '-c', 'true']],
+  ])('%j is not', (test) => {
+    expect(split(test)).toEqual([]);
+  });
+
+  it('a disabled healthcheck is not warned about', () => {
+    const model = parseComposeConfig(JSON.stringify({
+      name: 'hc', services: { app: { image: 'docker.io/library/busybox:1', healthcheck: { disable: true, test: ['CMD', 'sh', '-c', 'a b'] } } },
+    }), 'hc');
+    expect(composeWarnings([], model).filter((w) => w.code === 'healthcheck-split')).toEqual([]);
+  });
+});

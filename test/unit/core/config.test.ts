@@ -29,7 +29,7 @@ const DEFAULT_SECTIONS = {
   podman: { socket: '/run/user/1000/podman/podman.sock', composeCommand: ['podman', 'compose'] },
   api: { socket: '/run/user/1000/stackd/stackd.sock' },
   queue: { concurrency: 2, retryBaseMs: 10_000, retryMaxMs: 300_000, resyncMs: 600_000 },
-  defaults: { startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000 },
+  defaults: { startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000, repair: 'none' },
   staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
   cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
   stateFile: '/home/alice/.local/state/stackd/state.json',
@@ -68,6 +68,7 @@ stacks:
         startupTimeoutMs: 120_000,
         envWaitMs: 0,
         healthWindowMs: 90_000,
+        repair: 'none',
         update: 'apply',
       },
       {
@@ -79,6 +80,7 @@ stacks:
         startupTimeoutMs: 3_600_000,
         envWaitMs: 0,
         healthWindowMs: 0,
+        repair: 'none',
         update: 'monitor',
       },
     ]);
@@ -268,7 +270,7 @@ stacks:
 describe('parseConfig: unknown keys', () => {
   it.each<[string, string, string[]]>([
     ['stacks: [{ name: a, composee: a.yml }]', 'stacks[0].composee', [
-      'unknown key; expected one of name, project, compose, envFiles, unit, startupTimeout, envWait, healthWindow',
+      'unknown key; expected one of name, project, compose, envFiles, unit, startupTimeout, envWait, healthWindow, repair',
       'did you mean compose?',
     ]],
     ['stacks: [{ name: a, compose: a.yml, envfile: x }]', 'stacks[0].envfile', ['did you mean envFiles?']],
@@ -370,6 +372,7 @@ describe('config/stackd.example.yaml', () => {
         startupTimeoutMs: 600_000,
         envWaitMs: 30_000,
         healthWindowMs: 300_000,
+        repair: 'none',
         update: 'apply',
       },
       {
@@ -381,6 +384,7 @@ describe('config/stackd.example.yaml', () => {
         startupTimeoutMs: 300_000,
         envWaitMs: 30_000,
         healthWindowMs: 300_000,
+        repair: 'none',
         update: 'apply',
       },
     ]);
@@ -398,6 +402,38 @@ describe('config/stackd.example.yaml', () => {
     expect(r.config.notify.map((n) => n.kind)).toEqual(['gotify', 'ntfy', 'webhook']);
     expect(r.config.stateFile).toBe(DEFAULT_SECTIONS.stateFile);
     expect(r.config.podman.socket).toBe(DEFAULT_SECTIONS.podman.socket);
+  });
+});
+
+describe('repair and healthWindow', () => {
+  it.each<[string, string, ('none' | 'reconcile')[], number[]]>([
+    ['none by default', 'stacks: [{ name: a, compose: a.yml }]', ['none'], [300_000]],
+    ['defaults.repair for every stack, a stack may override it', `
+defaults: { repair: reconcile, healthWindow: 2m }
+stacks:
+  - { name: a, compose: a.yml }
+  - { name: b, compose: b.yml, repair: none, healthWindow: 30s }
+`, ['reconcile', 'none'], [120_000, 30_000]],
+    ['reconcile on one stack with its own window', 'stacks: [{ name: a, compose: a.yml, repair: reconcile, healthWindow: 1m }]', ['reconcile'], [60_000]],
+  ])('%s', (_name, yaml, repair, windows) => {
+    const config = ok(yaml);
+    expect(config.stacks.map((s) => s.repair)).toEqual(repair);
+    expect(config.stacks.map((s) => s.healthWindowMs)).toEqual(windows);
+  });
+
+  it('an unknown policy names the key and both choices', () => {
+    const issue = issueAt('stacks: [{ name: a, compose: a.yml, repair: restart }]', 'stacks[0].repair');
+    expect(issue.message).toContain('expected none');
+    expect(issue.message).toContain('reconcile');
+  });
+
+  it.each([
+    ['the stack sets both', 'stacks: [{ name: a, compose: a.yml, repair: reconcile, healthWindow: 0 }]', 'stacks[0].repair'],
+    ['reconcile comes from defaults', 'defaults: { repair: reconcile, healthWindow: 0 }\nstacks: [{ name: a, compose: a.yml }]', 'defaults.repair'],
+  ])('reconcile with a healthWindow of 0 is refused (no rate limit): %s', (_name, yaml, path) => {
+    const issue = issueAt(yaml, path);
+    expect(issue.message).toContain('stack "a": repair: reconcile needs a healthWindow above 0');
+    expect(issue.message).toContain('expected repair: none');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigValueError, MAX_DURATION_MS, parseDuration } from '../../../src/core/duration.js';
+import { ConfigValueError, MAX_DURATION_MS, parseDuration, writeDuration } from '../../../src/core/duration.js';
 
 describe('parseDuration', () => {
   it.each<[string | number, number]>([
@@ -58,5 +58,14 @@ describe('parseDuration', () => {
       'cleanup.gcEvery: got "0s"; expected a duration greater than 0',
     );
     expect(parseDuration('1ms', 'cleanup.gcEvery', { allowZero: false })).toBe(1);
+  });
+});
+
+describe('writeDuration: as the config writes it, and parseDuration reads it back', () => {
+  it.each<[number, string]>([
+    [0, '0s'], [45_000, '45s'], [90_000, '1m30s'], [300_000, '5m'], [3_600_000, '1h'], [5_430_000, '1h30m30s'],
+  ])('%d ms → %s', (ms, text) => {
+    expect(writeDuration(ms)).toBe(text);
+    expect(parseDuration(text, 'x')).toBe(ms);
   });
 });

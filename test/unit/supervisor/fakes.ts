@@ -609,7 +609,7 @@ export const PODMAN_COMPOSE: ComposeProviderVerdict = {
 export function stackConfig(name: string, over: Partial<StackConfig> = {}): StackConfig {
   return {
     name, project: name, compose: [`/srv/${name}/compose.yml`], envFiles: [], unit: `${name}.service`,
-    startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, update: 'apply', ...over,
+    startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, repair: 'none', update: 'apply', ...over,
   };
 }
 
@@ -620,7 +620,7 @@ export function makeConfig(stacks: StackConfig[], over: Partial<Config> = {}): C
     api: { socket: '/run/user/1000/stackd/api.sock' },
     // retries and resync an hour away: they never fire by themselves during a test
     queue: { concurrency: 2, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 },
-    defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0 },
+    defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, repair: 'none' },
     staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
     cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
     stateFile: STATE_FILE,

@@ -8,7 +8,7 @@ import { PreflightRunner } from '../../../src/supervisor/preflight-runner.js';
 const log = pino({ level: 'silent' });
 const stack: StackConfig = {
   name: 'app', project: 'app', compose: ['/srv/app/compose.yml'], envFiles: [], unit: 'app.service',
-  startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, update: 'apply',
+  startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, repair: 'none', update: 'apply',
 };
 const MIN = 60_000;
 const T0 = Date.parse('2026-02-13T00:00:00Z');

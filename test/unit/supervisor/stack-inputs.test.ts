@@ -12,7 +12,7 @@ function stack(over: Partial<StackConfig> = {}): StackConfig {
   return {
     name: 'app', project: 'app', unit: 'app.service',
     compose: ['/srv/app/compose.yml'], envFiles: ['/run/secrets/app.env'],
-    startupTimeoutMs: 60_000, envWaitMs: 0, healthWindowMs: 60_000, update: 'apply',
+    startupTimeoutMs: 60_000, envWaitMs: 0, healthWindowMs: 60_000, repair: 'none', update: 'apply',
     ...over,
   };
 }

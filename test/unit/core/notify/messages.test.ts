@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeRedactor } from '../../../../src/core/redact.js';
 import {
-  buildStackTransitionNotifications, buildUpdateRunNotification, MESSAGE_LIMITS,
+  buildStackTransitionNotifications, buildUpdateRunNotification, buildWatchWindowNotification, MESSAGE_LIMITS,
 } from '../../../../src/core/notify/messages.js';
 import type { MessageContext, StackTransition, UpdateRunRow } from '../../../../src/core/notify/types.js';
 
@@ -189,5 +189,56 @@ describe('buildStackTransitionNotifications', () => {
     const [n] = buildStackTransitionNotifications([t({ reasonCode: 'compose-failed', reason: 'auth s3cr3t-token-value refused' })], { host: 'nas', redact });
     expect(JSON.stringify(n)).not.toContain('s3cr3t');
     expect(n?.items[0]?.reason).toBe('compose-failed: auth *** refused');
+  });
+});
+
+describe('buildWatchWindowNotification', () => {
+  it('the alert: one message naming every unwell service, what stackd does and what to run', () => {
+    const n = buildWatchWindowNotification({
+      stack: 'immich', kind: 'alert', windowMs: 300_000, repair: 'none',
+      unwell: [{ service: 'server', why: 'not healthy yet (starting)' }, { service: 'ml', why: 'exited (code 137)' }],
+    }, ctx);
+    expect(n).toEqual({
+      event: 'deploy-unhealthy',
+      title: 'stackd: deploy left unhealthy on nas: immich',
+      message: [
+        'immich: 5m after the deploy (healthWindow), not healthy:',
+        '  server: not healthy yet (starting)',
+        '  ml: exited (code 137)',
+        'stackd does not act on it (repair: none); see: stackctl status immich, podman logs <container>',
+      ].join('\n'),
+      priority: 'high',
+      tags: ['hourglass', 'deploy-unhealthy'],
+      items: [
+        { stack: 'immich', service: 'server', reason: 'not healthy yet (starting)' },
+        { stack: 'immich', service: 'ml', reason: 'exited (code 137)' },
+      ],
+    });
+  });
+
+  it('with repair: reconcile it says stackd acts', () => {
+    const n = buildWatchWindowNotification({ stack: 'a', kind: 'alert', windowMs: 90_000, repair: 'reconcile', unwell: [{ service: 'web', why: 'unhealthy' }] }, ctx);
+    expect(n.message.split('\n')).toEqual([
+      'a: 1m30s after the deploy (healthWindow), not healthy:',
+      '  web: unhealthy',
+      'stackd reconciles the stack when a container dies or turns unhealthy (repair: reconcile); see: stackctl status a',
+    ]);
+  });
+
+  it('the recovery: default priority, one line', () => {
+    expect(buildWatchWindowNotification({ stack: 'immich', kind: 'recover', windowMs: 300_000, repair: 'none' }, ctx)).toEqual({
+      event: 'deploy-recovered',
+      title: 'stackd: healthy again after deploy on nas: immich',
+      message: 'immich: every service is healthy (or running) again after the deploy',
+      priority: 'default',
+      tags: ['green_heart', 'deploy-recovered'],
+      items: [{ stack: 'immich', reason: 'healthy again' }],
+    });
+  });
+
+  it('redacts service names and reasons', () => {
+    const redact = makeRedactor(['s3cr3t-token-value']);
+    const n = buildWatchWindowNotification({ stack: 'a', kind: 'alert', windowMs: 60_000, repair: 'none', unwell: [{ service: 'web', why: 'exited: s3cr3t-token-value' }] }, { host: 'nas', redact });
+    expect(JSON.stringify(n)).not.toContain('s3cr3t');
   });
 });
