@@ -167,7 +167,13 @@ in
         # stackd re-reads the config itself when it changes; a new package restarts it
         restartTriggers = [ cfg.package ];
         serviceConfig = {
-          Type = "exec";
+          # READY=1 once the state is loaded and podman answers; WATCHDOG=1 from the event loop (a wedged
+          # stackd is restarted). systemd-notify sends them, hence NotifyAccess=all.
+          Type = "notify";
+          NotifyAccess = "all";
+          TimeoutStartSec = "2min";
+          WatchdogSec = "60s";
+          TimeoutAbortSec = "30s";
           ExecStart = "${bin "stackd"} --config ${cfg.configPath}";
           KillMode = "mixed";
           TimeoutStopSec = 330;

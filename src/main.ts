@@ -21,6 +21,9 @@ import { listenFd, listenTcp, listenUnixSocket, systemdListenFd } from './http/l
 import { createNotifiers } from './adapters/notifiers.js';
 import { Systemctl } from './adapters/systemctl.js';
 import { stackFiles } from './adapters/stack-files.js';
+import { SystemdNotify } from './adapters/systemd-notify.js';
+import { serviceNotifyPlan } from './core/service-notify.js';
+import { ServiceNotifier } from './supervisor/service-notifier.js';
 import { EventWatcher } from './supervisor/event-watcher.js';
 import { startAll, stopAll, type Lifecycle } from './supervisor/lifecycle.js';
 import { Metrics } from './supervisor/metrics.js';
@@ -77,6 +80,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 
   // --- adapters ---
   const podman = new PodmanClient({ socketPath: config.podman.socket });
+  // systemd (Type=notify): the watchdog is fed from here on; READY=1 once the state is loaded and podman answers
+  const notifyPlan = serviceNotifyPlan(env, process.pid);
+  const service = new ServiceNotifier({
+    ...(notifyPlan.socket !== undefined
+      ? { manager: new SystemdNotify({ socket: notifyPlan.socket, mainPid: process.pid, path: env['PATH'] ?? '/usr/bin:/bin' }) } : {}),
+    ...(notifyPlan.watchdogEveryMs !== undefined ? { watchdogEveryMs: notifyPlan.watchdogEveryMs } : {}),
+    isReady: () => podman.ping().then(() => true, () => false),
+    logger,
+  });
+  service.startWatchdog();
   const childEnv = buildChildEnv(env, { podmanSocket: config.podman.socket });
   // built once: compose runs with it and the reconciler's fingerprint covers it
   const compose = new ComposeRunner({ command: config.podman.composeCommand, podmanSocket: config.podman.socket, parentEnv: env, env: childEnv, run: runProcess });
@@ -183,7 +196,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       const reconnected = up && !podmanUp;
       podmanUp = up;
       // events were lost while the stream was down (podman restarted): look at every stack again
-      if (reconnected) void supervisor.resyncNow();
+      if (reconnected) {
+        logger.info('podman answers again: resyncing every stack');
+        void supervisor.resyncNow();
+      }
     },
   });
   let stopWatching: (() => void) | undefined;
@@ -200,6 +216,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       start: () => { stopWatching = watchFile(configPath, () => void reload(), { debounceMs: 500 }); },
       stop: () => stopWatching?.(),
     },
+    // last: the state is loaded and every part runs; first to stop, so systemd hears STOPPING=1 at once
+    { name: 'systemd-notify', start: () => service.announceWhenReady(), stop: () => service.stop() },
   ];
   await startAll(parts, logger);
 
@@ -228,6 +246,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         await tcpApp?.close();
         await podman.close();
         await registry.close();
+        service.close();
         logger.info('stopped');
         resolve(0);
       })();

@@ -2,12 +2,11 @@
 // socket or systemd — for the CI of the owner's host configuration. Reads the stackd config, resolves each
 // stack's compose model with compose itself (`config` needs no daemon) and reports label-invariant
 // violations (with the lines to add) and the file warnings. Exit 1 on a violation, 2 on a bad config.
-import { readFile } from 'node:fs/promises';
 import { ComposeRunner } from '../adapters/compose-runner.js';
 import { runProcess } from '../adapters/process-runner.js';
 import { stackFiles } from '../adapters/stack-files.js';
-import { defaultConfigPath, formatConfigIssues, parseConfig } from '../core/config.js';
 import { Checker } from '../supervisor/checker.js';
+import { readConfigFile } from './read-config.js';
 
 export interface OfflineCheckIo {
   env: Record<string, string | undefined>;
@@ -20,20 +19,9 @@ export interface OfflineCheckIo {
 const notAsked = () => Promise.reject(new Error('offline check: podman and systemd are not asked'));
 
 export async function offlineCheck(io: OfflineCheckIo, opts: { config?: string; stack?: string; json: boolean }): Promise<number> {
-  const path = opts.config ?? defaultConfigPath(io.env);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    io.stderr.write(`stackctl: cannot read the config ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}); pass --config PATH\n`);
-    return 2;
-  }
-  const parsed = parseConfig(text, path, { env: io.env, uid: io.uid, cwd: io.cwd });
-  if (!parsed.ok) {
-    io.stderr.write(`${formatConfigIssues(path, parsed.issues)}\n`);
-    return 2;
-  }
-  const config = parsed.config;
+  const read = await readConfigFile(io, opts.config);
+  if (!read) return 2;
+  const config = read.config;
   // no socket: the podman wrapper then resolves `config` locally instead of pinging a service first
   const compose = new ComposeRunner({ command: config.podman.composeCommand, podmanSocket: null, parentEnv: io.env, run: runProcess });
   const checker = new Checker({

@@ -45,6 +45,11 @@ Commands:
                                      the compose files only, without stackd or podman (for CI):
                                      label invariant and file warnings; exit 1 on a violation
   gc                                 remove orphaned healthcheck timers
+  units [--dir DIR] [--dry-run] [--config PATH] [--daemon-unit NAME]
+                                     write one systemd user unit per configured stack and the update
+                                     timer (default dir ~/.config/systemd/user), remove those it wrote
+                                     for stacks no longer configured, and say what changed; from the
+                                     config file, without stackd. --socket goes into the units
   update [NAME] [--dry-run]          registry updates of the services labelled io.containers.autoupdate:
                                      check, pull by digest, recreate, health gate, roll back; a table in
                                      podman auto-update's columns; exit 1 when any row failed or rolled
@@ -84,6 +89,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         offline: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         config: { type: 'string' },
+        dir: { type: 'string' },
+        'daemon-unit': { type: 'string' },
       },
     });
   } catch (err) {
@@ -95,8 +102,21 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const [first, ...rest] = positionals;
+  if (first === 'units') {
+    if (rest.length > 0) return usageError(io, `"units" takes no arguments, got "${rest.join(' ')}"`);
+    if (values.offline) return usageError(io, '--offline applies only to "check"');
+    const { units } = await import('./units.js');
+    return units({ env: io.env, uid: io.uid, cwd: process.cwd(), stdout: io.stdout, stderr: io.stderr }, {
+      dryRun: values['dry-run'], json: values.json,
+      ...(values.dir !== undefined ? { dir: values.dir } : {}),
+      ...(values.config !== undefined ? { config: values.config } : {}),
+      ...(values.socket !== undefined ? { socket: values.socket } : {}),
+      ...(values['daemon-unit'] !== undefined ? { daemonUnit: values['daemon-unit'] } : {}),
+    });
+  }
+  if (values.dir !== undefined || values['daemon-unit'] !== undefined) return usageError(io, '--dir and --daemon-unit apply only to "units"');
   if (values.offline || values.config !== undefined) {
-    if (first !== 'check') return usageError(io, '--offline and --config apply only to "check"');
+    if (first !== 'check') return usageError(io, '--offline and --config apply only to "check" and "units"');
     if (!values.offline) return usageError(io, '--config needs --offline (online, the daemon\'s own config is used)');
     if (rest.length > 1) return usageError(io, `"check" takes at most one stack name, got ${rest.length}`);
     const { offlineCheck } = await import('./offline-check.js');
@@ -108,7 +128,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     const [command, ...args] = positionals;
     const opts: ActionOptions = { noBlock: values['no-block'], healthy: values.healthy, timeout: values.timeout };
-    if (command !== 'update' && values['dry-run']) throw new UsageError('--dry-run applies only to "update"');
+    if (command !== 'update' && values['dry-run']) throw new UsageError('--dry-run applies only to "update" and "units"');
     if (command !== 'up' && (opts.noBlock || opts.healthy)) throw new UsageError('--no-block and --healthy apply only to "up"');
     if (command !== 'up' && command !== 'stop' && command !== 'down' && opts.timeout !== undefined) {
       throw new UsageError('--timeout applies only to "up", "stop" and "down"');

@@ -144,3 +144,12 @@ export interface NotifierPort {
   readonly target: string;
   send(n: Notification): Promise<void>;
 }
+
+// --- the service manager (systemd's notification protocol) -----------------------------------------------
+
+/** Tells the service manager how stackd is doing (sd_notify: READY=1, WATCHDOG=1, STOPPING=1). Throws on failure. */
+export interface ServiceManagerPort {
+  ready(): Promise<void>;
+  watchdog(): Promise<void>;
+  stopping(): Promise<void>;
+}

@@ -2,7 +2,7 @@
 // against its rootless podman socket, inside the systemd user manager's cgroup subtree
 // (test/lab/run-system-tests.sh puts us there). Nothing here imitates podman.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
@@ -260,4 +260,17 @@ export async function daemonMetrics(socket: string): Promise<string> {
   } finally {
     await dispatcher.close();
   }
+}
+
+/** systemd/stackd.{socket,service} renamed stackd-<suffix>, ExecStart the built daemon; everything else as shipped. */
+export async function renderDaemonUnits(suffix: string, configPath: string): Promise<Record<string, string>> {
+  const rename = (text: string) => text
+    .replaceAll('stackd.socket', `stackd-${suffix}.socket`)
+    .replaceAll('stackd.service', `stackd-${suffix}.service`)
+    .replaceAll('%t/stackd/', `%t/stackd-${suffix}/`);
+  const socket = rename(await readFile(join(ROOT, 'systemd/stackd.socket'), 'utf8'));
+  const service = rename(await readFile(join(ROOT, 'systemd/stackd.service'), 'utf8'))
+    .replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${MAIN} --config ${configPath}`);
+  if (!service.includes(`ExecStart=${process.execPath}`)) throw new Error('systemd/stackd.service has no ExecStart= line');
+  return { [`stackd-${suffix}.socket`]: socket, [`stackd-${suffix}.service`]: service };
 }

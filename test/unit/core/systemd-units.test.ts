@@ -1,0 +1,162 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  generatedHeader, parseGeneratedFrom, planUnitChanges, quoteExecArg, renderStackUnit, renderUnitChanges, renderUnits,
+  renderUpdateUnits, systemdSpan, type UnitRenderOptions,
+} from '../../../src/core/systemd-units.js';
+
+const SYSTEMD = join(import.meta.dirname, '../../../systemd');
+const CONFIG = '/home/alice/.config/stackd/stackd.yaml';
+const opts: UnitRenderOptions = {
+  stackctl: ['/usr/local/bin/stackctl'], daemonUnit: 'stackd.service', configPath: CONFIG, upTimeoutMs: 15 * 60_000, stopTimeoutMs: 5 * 60_000,
+};
+
+/** The directives of a unit file: no comments, no blank lines. */
+const directives = (text: string) => text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+
+describe('quoteExecArg', () => {
+  it.each<[string, string]>([
+    ['/usr/bin/stackctl', '/usr/bin/stackctl'],
+    ['immich', 'immich'],
+    ['/srv/my stacks/x.sock', '"/srv/my stacks/x.sock"'],
+    ['100%', '100%%'],
+    ['$HOME', '$$HOME'],
+    ['a"b', '"a\\"b"'],
+    ['a\\b', '"a\\\\b"'],
+    ['a;b', '"a;b"'],
+    ['', '""'],
+  ])('%j → %s', (arg, quoted) => {
+    expect(quoteExecArg(arg)).toBe(quoted);
+  });
+});
+
+describe('systemdSpan', () => {
+  it.each<[number, string]>([[16 * 60_000, '16min'], [6 * 60_000, '6min'], [90_000, '90s'], [1500, '2s']])('%d ms → %s', (ms, span) => {
+    expect(systemdSpan(ms)).toBe(span);
+  });
+});
+
+describe('renderStackUnit', () => {
+  it('is the shipped example-stack.service for stack "example", directive for directive (stackctl spelled out)', async () => {
+    const shipped = directives(await readFile(join(SYSTEMD, 'example-stack.service'), 'utf8'))
+      .map((l) => l.replace(/=stackctl /, '=/usr/local/bin/stackctl '));
+    expect(directives(renderStackUnit({ name: 'example', unit: 'example.service' }, opts).text)).toEqual(shipped);
+  });
+
+  it.each<[string, Partial<UnitRenderOptions>, string[]]>([
+    ['the default', {}, [
+      'ExecStart=/usr/local/bin/stackctl up immich --timeout 15m',
+      'ExecReload=/usr/local/bin/stackctl up immich --timeout 15m',
+      'ExecStop=/usr/local/bin/stackctl stop immich --timeout 5m',
+      'TimeoutStartSec=16min', 'TimeoutStopSec=6min', 'Wants=stackd.service', 'After=stackd.service',
+    ]],
+    ['a socket and node + script', { stackctl: ['/usr/bin/node', '/opt/stackd/dist/cli/stackctl.js'], socket: '/run/user/1000/s d/api.sock' }, [
+      'ExecStart=/usr/bin/node /opt/stackd/dist/cli/stackctl.js --socket "/run/user/1000/s d/api.sock" up immich --timeout 15m',
+    ]],
+    ['another daemon unit', { daemonUnit: 'stackd-test.service' }, ['Wants=stackd-test.service', 'After=stackd-test.service']],
+    ['longer deadlines', { upTimeoutMs: 30 * 60_000, stopTimeoutMs: 90_000 }, [
+      'ExecStart=/usr/local/bin/stackctl up immich --timeout 30m', 'TimeoutStartSec=31min',
+      'ExecStop=/usr/local/bin/stackctl stop immich --timeout 90s', 'TimeoutStopSec=150s',
+    ]],
+  ])('%s', (_what, extra, lines) => {
+    const u = renderStackUnit({ name: 'immich', unit: 'immich-stack.service' }, { ...opts, ...extra });
+    expect(u.name).toBe('immich-stack.service');
+    for (const l of lines) expect(directives(u.text)).toContain(l);
+    // a thin trigger: nothing stronger than Wants=/After= on stackd
+    expect(u.text).not.toMatch(/^(Requires|BindsTo|PartOf|Requisite)=/m);
+    expect(parseGeneratedFrom(u.text)).toBe(CONFIG);
+  });
+
+  it.each<[string, Partial<UnitRenderOptions>, RegExp]>([
+    ['a relative stackctl', { stackctl: ['stackctl'] }, /absolute path/],
+    ['no stackctl', { stackctl: [] }, /absolute path/],
+    ['a line break in the config path', { configPath: '/a\n[Service]' }, /line break/],
+    ['a line break in the socket', { socket: '/a\nExecStartPre=/bin/rm' }, /line break/],
+  ])('refuses %s', (_what, extra, message) => {
+    expect(() => renderStackUnit({ name: 'x', unit: 'x.service' }, { ...opts, ...extra })).toThrow(message);
+  });
+});
+
+describe('renderUpdateUnits', () => {
+  it.each(['stackd-update.service', 'stackd-update.timer'])('%s is the shipped file, directive for directive', async (name) => {
+    const shipped = directives(await readFile(join(SYSTEMD, name), 'utf8')).map((l) => l.replace(/=stackctl /, '=/usr/local/bin/stackctl '));
+    const u = renderUpdateUnits(opts).find((x) => x.name === name);
+    expect(directives(u?.text ?? '')).toEqual(shipped);
+  });
+});
+
+describe('parseGeneratedFrom', () => {
+  it.each<[string, string, string | undefined]>([
+    ['the header', `${generatedHeader('/c.yaml')}\n[Unit]\n`, '/c.yaml'],
+    ['a hand-written unit', '# my unit\n[Unit]\nDescription=x\n', undefined],
+    ['the mark below the first section', '[Unit]\n# stackd-generated-from=/c.yaml\n', undefined],
+    ['an empty file', '', undefined],
+  ])('%s', (_what, text, from) => {
+    expect(parseGeneratedFrom(text)).toBe(from);
+  });
+});
+
+describe('planUnitChanges', () => {
+  const desired = renderUnits([{ name: 'a', unit: 'a.service' }, { name: 'b', unit: 'b.service' }], opts);
+  const text = (name: string) => desired.find((u) => u.name === name)?.text ?? '';
+  const ours = (name: string) => renderStackUnit({ name: name.replace('.service', ''), unit: name }, opts).text;
+  const actions = (existing: [string, string][]) =>
+    planUnitChanges(desired, new Map(existing), CONFIG).map((c) => `${c.action} ${c.name}`);
+
+  it.each<[string, [string, string][], string[]]>([
+    ['an empty directory: everything created', [], [
+      'create a.service', 'create b.service', 'create stackd-update.service', 'create stackd-update.timer',
+    ]],
+    ['all in place', desired.map((u) => [u.name, u.text]), [
+      'unchanged a.service', 'unchanged b.service', 'unchanged stackd-update.service', 'unchanged stackd-update.timer',
+    ]],
+    ['an older generated text is updated; a stack that left the config is removed', [
+      ['a.service', `${generatedHeader(CONFIG)}\n[Unit]\nDescription=old\n`], ['gone.service', ours('gone.service')],
+      ['b.service', text('b.service')], ['stackd-update.service', text('stackd-update.service')], ['stackd-update.timer', text('stackd-update.timer')],
+    ], ['update a.service', 'unchanged b.service', 'unchanged stackd-update.service', 'unchanged stackd-update.timer', 'remove gone.service']],
+    ['a hand-written unit is neither overwritten nor removed', [
+      ['a.service', '[Unit]\nDescription=mine\n'], ['other.service', '[Unit]\nDescription=mine too\n'],
+    ], ['conflict a.service', 'create b.service', 'create stackd-update.service', 'create stackd-update.timer']],
+    ['units generated from another config are not ours', [
+      ['a.service', `${generatedHeader('/other.yaml')}\n[Unit]\n`], ['x.service', `${generatedHeader('/other.yaml')}\n[Unit]\n`],
+    ], ['conflict a.service', 'create b.service', 'create stackd-update.service', 'create stackd-update.timer']],
+    ['only .service and .timer files count', [['notes.txt', ours('notes.txt')]], [
+      'create a.service', 'create b.service', 'create stackd-update.service', 'create stackd-update.timer',
+    ]],
+  ])('%s', (_what, existing, expected) => {
+    expect(actions(existing)).toEqual(expected);
+  });
+});
+
+describe('renderUnitChanges', () => {
+  const changes = [
+    { action: 'create' as const, name: 'a.service', text: '' },
+    { action: 'create' as const, name: 'stackd-update.service', text: '' },
+    { action: 'create' as const, name: 'stackd-update.timer', text: '' },
+    { action: 'remove' as const, name: 'gone.service' },
+    { action: 'unchanged' as const, name: 'b.service' },
+    { action: 'conflict' as const, name: 'c.service' },
+  ];
+
+  it('says what changed, sums up the rest and names the next command', () => {
+    expect(renderUnitChanges(changes, { dir: '/u', dryRun: false })).toEqual([
+      'created /u/a.service',
+      'created /u/stackd-update.service',
+      'created /u/stackd-update.timer',
+      'removed /u/gone.service (its stack is no longer configured)',
+      'left alone /u/c.service: not written by stackctl units; move it away and run stackctl units again to replace it',
+      '1 unit unchanged',
+      'next: systemctl --user daemon-reload && systemctl --user enable --now a.service stackd-update.timer',
+    ]);
+  });
+
+  it('a dry run says what it would do, and no next step', () => {
+    expect(renderUnitChanges(changes.slice(0, 1), { dir: '/u', dryRun: true })).toEqual(['would create /u/a.service']);
+  });
+
+  it('nothing to do', () => {
+    expect(renderUnitChanges([{ action: 'unchanged', name: 'a.service' }, { action: 'unchanged', name: 'b.service' }], { dir: '/u', dryRun: false }))
+      .toEqual(['2 units unchanged']);
+  });
+});
