@@ -44,6 +44,10 @@ Commands:
   check --offline [--config PATH] [NAME]
                                      the compose files only, without stackd or podman (for CI):
                                      label invariant and file warnings; exit 1 on a violation
+  fix [NAME…] [--write] [--qualify-images] [--config PATH]
+                                     mechanical fixes of the compose files (PODMAN_SYSTEMD_UNIT label,
+                                     obsolete version:, with --qualify-images short image names): a diff;
+                                     --write applies it. Reads the config like check --offline (no daemon)
   gc                                 remove orphaned healthcheck timers
   update [NAME] [--dry-run]          registry updates of the services labelled io.containers.autoupdate:
                                      check, pull by digest, recreate, health gate, roll back; a table in
@@ -84,6 +88,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         offline: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         config: { type: 'string' },
+        write: { type: 'boolean', default: false },
+        'qualify-images': { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -95,8 +101,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const [first, ...rest] = positionals;
+  if (first === 'fix') {
+    if (values.json) return usageError(io, '--json does not apply to "fix"');
+    const { fix } = await import('./fix.js');
+    return fix({ env: io.env, uid: io.uid, cwd: process.cwd(), stdout: io.stdout, stderr: io.stderr },
+      { ...(values.config !== undefined ? { config: values.config } : {}), stacks: rest, write: values.write, qualifyImages: values['qualify-images'] });
+  }
+  if (values.write || values['qualify-images']) return usageError(io, '--write and --qualify-images apply only to "fix"');
   if (values.offline || values.config !== undefined) {
-    if (first !== 'check') return usageError(io, '--offline and --config apply only to "check"');
+    if (first !== 'check') return usageError(io, '--offline and --config apply only to "check" and "fix"');
     if (!values.offline) return usageError(io, '--config needs --offline (online, the daemon\'s own config is used)');
     if (rest.length > 1) return usageError(io, `"check" takes at most one stack name, got ${rest.length}`);
     const { offlineCheck } = await import('./offline-check.js');

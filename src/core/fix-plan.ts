@@ -3,7 +3,7 @@
 // quoting, anchors, blank lines and the indentation style of everything else stay byte-identical (a
 // Document.toString() round trip re-indents sequences and may re-fold scalars). The result is parsed again
 // and must equal the original's data plus exactly the intended changes, or the plan is refused.
-import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Document, type Pair, type YAMLMap } from 'yaml';
 import { imageRefProblem } from './image-ref.js';
 import { UNIT_LABEL } from './preflight.js';
 
@@ -132,7 +132,7 @@ function labelSplice(text: string, svc: YAMLMap, unit: string): LabelResult {
     return { splice: { start: at, end: at, insert: `${indent}labels:\n${indent}  ${UNIT_LABEL}: ${unit}\n` }, set: false, style: 'map' };
   }
   const labels = labelsPair.value;
-  if (isAlias(labels) || (labels && 'anchor' in labels && labels.anchor)) {
+  if (isAlias(labels) || ((isMap(labels) || isSeq(labels)) && labels.anchor)) {
     return { manual: 'its labels are an anchor or alias shared with other services' };
   }
   if (isMap(labels)) {
@@ -184,7 +184,7 @@ function requote(text: string, range: [number, number, number], value: string): 
 /** the offset just after the line holding the end of a pair's value */
 function afterPair(text: string, pair: Pair): number | undefined {
   const v = pair.value;
-  const end = v && typeof v === 'object' && 'range' in v && v.range ? v.range[1] : isScalar(pair.key) ? pair.key.range?.[1] : undefined;
+  const end = isNode(v) && v.range ? v.range[1] : isScalar(pair.key) ? pair.key.range?.[1] : undefined;
   if (end === undefined) return undefined;
   // a block value's range ends after its last line break already
   return end > 0 && text[end - 1] === '\n' ? end : lineEnd(text, end);
