@@ -4,8 +4,6 @@
 // Parsing follows the distribution reference grammar: the first path component is a registry only when it
 // contains "." or ":" or is "localhost".
 
-import { isImageRefError, parseImageRef } from './registry/reference.js';
-
 export interface ImageRefProblem {
   kind: 'no-registry' | 'no-tag';
   message: string;
@@ -31,21 +29,4 @@ export function imageRefProblem(ref: string): ImageRefProblem | undefined {
     return { kind: 'no-tag', message: `image "${ref}" has no tag (it means :latest); pin a tag, e.g. "${name}:1.2.3"` };
   }
   return undefined;
-}
-
-/**
- * The fully qualified spelling of a short reference, as podman would resolve it on Docker Hub (`nginx` →
- * `docker.io/library/nginx`, `user/app:1` → `docker.io/user/app:1`); the tag or digest stays as written, none
- * is added. Undefined when the reference already names a registry, holds an uninterpolated variable, or is
- * not a reference at all (nothing to rewrite mechanically).
- */
-export function qualifiedImageRef(ref: string): string | undefined {
-  if (imageRefProblem(ref)?.kind !== 'no-registry') return undefined;
-  const parsed = parseImageRef(ref);
-  if (isImageRefError(parsed)) return undefined;
-  const at = ref.indexOf('@');
-  const nameAndTag = at >= 0 ? ref.slice(0, at) : ref;
-  const colon = nameAndTag.lastIndexOf(':');
-  const name = colon > nameAndTag.lastIndexOf('/') ? nameAndTag.slice(0, colon) : nameAndTag;
-  return `${parsed.registry}/${parsed.repository}${ref.slice(name.length)}`;
 }
