@@ -386,6 +386,10 @@ describe('usage', () => {
     [['stop', 'immich', '--timeout=-5m'], '--timeout: got "-5m"'],
     [['up', 'immich', '--healthy', '--no-block'], '--no-block and --healthy exclude each other'],
     [['status', '--colour'], "Unknown option '--colour'"],
+    [['check', '--write'], '--write and --qualify-images apply only to "fix"'],
+    [['status', '--qualify-images'], '--write and --qualify-images apply only to "fix"'],
+    [['fix', '--json'], '--json does not apply to "fix"'],
+    [['gc', '--offline'], '--offline and --config apply only to "check" and "fix"'],
   ])('%j exits 2: %s', async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);
