@@ -48,6 +48,8 @@ Commands:
                                      mechanical fixes of the compose files (PODMAN_SYSTEMD_UNIT label,
                                      obsolete version:, with --qualify-images short image names): a diff;
                                      --write applies it. Reads the config like check --offline (no daemon)
+  import [--from-podman] [DIR…]      print a draft config from the compose labels of podman's containers
+                                     and/or directories holding a compose file (guesses marked)
   gc                                 remove orphaned healthcheck timers
   update [NAME] [--dry-run]          registry updates of the services labelled io.containers.autoupdate:
                                      check, pull by digest, recreate, health gate, roll back; a table in
@@ -90,6 +92,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         config: { type: 'string' },
         write: { type: 'boolean', default: false },
         'qualify-images': { type: 'boolean', default: false },
+        'from-podman': { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -107,6 +110,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return fix({ env: io.env, uid: io.uid, cwd: process.cwd(), stdout: io.stdout, stderr: io.stderr },
       { ...(values.config !== undefined ? { config: values.config } : {}), stacks: rest, write: values.write, qualifyImages: values['qualify-images'] });
   }
+  if (first === 'import') {
+    if (!values['from-podman'] && rest.length === 0) return usageError(io, '"import" needs --from-podman or at least one DIR');
+    const { importConfig } = await import('./import.js');
+    return importConfig({ env: io.env, uid: io.uid, cwd: process.cwd(), stdout: io.stdout, stderr: io.stderr }, { fromPodman: values['from-podman'], dirs: rest });
+  }
+  if (values['from-podman']) return usageError(io, '--from-podman applies only to "import"');
   if (values.write || values['qualify-images']) return usageError(io, '--write and --qualify-images apply only to "fix"');
   if (values.offline || values.config !== undefined) {
     if (first !== 'check') return usageError(io, '--offline and --config apply only to "check" and "fix"');

@@ -389,6 +389,8 @@ describe('usage', () => {
     [['check', '--write'], '--write and --qualify-images apply only to "fix"'],
     [['status', '--qualify-images'], '--write and --qualify-images apply only to "fix"'],
     [['fix', '--json'], '--json does not apply to "fix"'],
+    [['import'], '"import" needs --from-podman or at least one DIR'],
+    [['status', '--from-podman'], '--from-podman applies only to "import"'],
     [['gc', '--offline'], '--offline and --config apply only to "check" and "fix"'],
   ])('%j exits 2: %s', async (args, message) => {
     const r = await run(args);
