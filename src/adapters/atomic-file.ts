@@ -16,7 +16,8 @@ export async function readIfExists(file: string): Promise<string | undefined> {
   }
 }
 
-export async function writeAtomic(file: string, text: string): Promise<void> {
+/** mode/owner: what the new file gets (default 0600, the writer's owner); `stackctl fix` keeps the old file's. */
+export async function writeAtomic(file: string, text: string, keep: { mode?: number; uid?: number; gid?: number } = {}): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -24,6 +25,8 @@ export async function writeAtomic(file: string, text: string): Promise<void> {
     const fh = await open(tmp, 'wx', 0o600);
     try {
       await fh.writeFile(text, 'utf8');
+      if (keep.mode !== undefined) await fh.chmod(keep.mode);
+      if (keep.uid !== undefined && keep.gid !== undefined && process.getuid?.() === 0) await fh.chown(keep.uid, keep.gid);
       await fh.sync();
     } finally {
       await fh.close();

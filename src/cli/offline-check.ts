@@ -5,6 +5,8 @@
 import { ComposeRunner } from '../adapters/compose-runner.js';
 import { runProcess } from '../adapters/process-runner.js';
 import { stackFiles } from '../adapters/stack-files.js';
+import type { Config } from '../core/config-types.js';
+import type { ComposePort } from '../supervisor/ports.js';
 import { Checker } from '../supervisor/checker.js';
 import { readConfigFile } from './read-config.js';
 
@@ -18,14 +20,18 @@ export interface OfflineCheckIo {
 
 const notAsked = () => Promise.reject(new Error('offline check: podman and systemd are not asked'));
 
-export async function offlineCheck(io: OfflineCheckIo, opts: { config?: string; stack?: string; json: boolean }): Promise<number> {
-  const read = await readConfigFile(io, opts.config);
-  if (!read) return 2;
-  const config = read.config;
+/** The config as `check --offline` (and `fix`) read it; a number is the exit code after the message was printed. */
+export async function readOfflineConfig(io: OfflineCheckIo, configPath: string | undefined): Promise<Config | number> {
+  const read = await readConfigFile(io, configPath);
+  return read ? read.config : 2;
+}
+
+/** The file half of the checker: compose `config` only, podman and systemd never asked (also `stackctl fix`). */
+export function offlineChecker(config: Config, io: Pick<OfflineCheckIo, 'env'>, compose?: Pick<ComposePort, 'config'>): Checker {
   // no socket: the podman wrapper then resolves `config` locally instead of pinging a service first
-  const compose = new ComposeRunner({ command: config.podman.composeCommand, podmanSocket: null, parentEnv: io.env, run: runProcess });
-  const checker = new Checker({
-    compose,
+  const runner = compose ?? new ComposeRunner({ command: config.podman.composeCommand, podmanSocket: null, parentEnv: io.env, run: runProcess });
+  return new Checker({
+    compose: runner,
     podman: { listProjectContainers: notAsked, inspectContainer: notAsked, info: notAsked },
     systemctl: { isEnabled: notAsked },
     files: stackFiles,
@@ -34,6 +40,12 @@ export async function offlineCheck(io: OfflineCheckIo, opts: { config?: string; 
     now: Date.now,
     offline: true,
   });
+}
+
+export async function offlineCheck(io: OfflineCheckIo, opts: { config?: string; stack?: string; json: boolean }): Promise<number> {
+  const config = await readOfflineConfig(io, opts.config);
+  if (typeof config === 'number') return config;
+  const checker = offlineChecker(config, io);
   let result;
   try {
     result = await checker.run(opts.stack);

@@ -44,6 +44,12 @@ Commands:
   check --offline [--config PATH] [NAME]
                                      the compose files only, without stackd or podman (for CI):
                                      label invariant and file warnings; exit 1 on a violation
+  fix [NAME…] [--write] [--qualify-images] [--config PATH]
+                                     mechanical fixes of the compose files (PODMAN_SYSTEMD_UNIT label,
+                                     obsolete version:, with --qualify-images short image names): a diff;
+                                     --write applies it. Reads the config like check --offline (no daemon)
+  import [--from-podman] [DIR…]      print a draft config from the compose labels of podman's containers
+                                     and/or directories holding a compose file (guesses marked)
   gc                                 remove orphaned healthcheck timers
   units [--dir DIR] [--dry-run] [--config PATH] [--daemon-unit NAME]
                                      write one systemd user unit per configured stack and the update
@@ -91,6 +97,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         config: { type: 'string' },
         dir: { type: 'string' },
         'daemon-unit': { type: 'string' },
+        write: { type: 'boolean', default: false },
+        'qualify-images': { type: 'boolean', default: false },
+        'from-podman': { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -115,8 +124,21 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     });
   }
   if (values.dir !== undefined || values['daemon-unit'] !== undefined) return usageError(io, '--dir and --daemon-unit apply only to "units"');
+  if (first === 'fix') {
+    if (values.json) return usageError(io, '--json does not apply to "fix"');
+    const { fix } = await import('./fix.js');
+    return fix({ env: io.env, uid: io.uid, cwd: process.cwd(), stdout: io.stdout, stderr: io.stderr },
+      { ...(values.config !== undefined ? { config: values.config } : {}), stacks: rest, write: values.write, qualifyImages: values['qualify-images'] });
+  }
+  if (first === 'import') {
+    if (!values['from-podman'] && rest.length === 0) return usageError(io, '"import" needs --from-podman or at least one DIR');
+    const { importConfig } = await import('./import.js');
+    return importConfig({ env: io.env, uid: io.uid, cwd: process.cwd(), stdout: io.stdout, stderr: io.stderr }, { fromPodman: values['from-podman'], dirs: rest });
+  }
+  if (values['from-podman']) return usageError(io, '--from-podman applies only to "import"');
+  if (values.write || values['qualify-images']) return usageError(io, '--write and --qualify-images apply only to "fix"');
   if (values.offline || values.config !== undefined) {
-    if (first !== 'check') return usageError(io, '--offline and --config apply only to "check" and "units"');
+    if (first !== 'check') return usageError(io, '--offline and --config apply only to "check", "fix" and "units"');
     if (!values.offline) return usageError(io, '--config needs --offline (online, the daemon\'s own config is used)');
     if (rest.length > 1) return usageError(io, `"check" takes at most one stack name, got ${rest.length}`);
     const { offlineCheck } = await import('./offline-check.js');

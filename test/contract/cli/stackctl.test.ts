@@ -386,6 +386,12 @@ describe('usage', () => {
     [['stop', 'immich', '--timeout=-5m'], '--timeout: got "-5m"'],
     [['up', 'immich', '--healthy', '--no-block'], '--no-block and --healthy exclude each other'],
     [['status', '--colour'], "Unknown option '--colour'"],
+    [['check', '--write'], '--write and --qualify-images apply only to "fix"'],
+    [['status', '--qualify-images'], '--write and --qualify-images apply only to "fix"'],
+    [['fix', '--json'], '--json does not apply to "fix"'],
+    [['import'], '"import" needs --from-podman or at least one DIR'],
+    [['status', '--from-podman'], '--from-podman applies only to "import"'],
+    [['gc', '--offline'], '--offline and --config apply only to "check", "fix" and "units"'],
   ])('%j exits 2: %s', async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);
