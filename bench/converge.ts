@@ -168,7 +168,7 @@ for (const c of cases) {
   }
   const kind = reboot ? c.slice('reboot-'.length) : c;
   const t0 = performance.now();
-  let failedRuns = 0;
+  let failedRuns: number;
   let row: Partial<Row> = {};
   if (kind.startsWith('stackd-')) {
     const k = conc(kind.slice('stackd-'.length));
