@@ -17,11 +17,7 @@ import { pino } from 'pino';
 import { ComposeRunner } from '../src/adapters/compose-runner.js';
 import { PodmanClient } from '../src/adapters/podman-client.js';
 import { buildChildEnv, runProcess } from '../src/adapters/process-runner.js';
-import { loadState, saveState } from '../src/adapters/state-file.js';
-import { Systemctl } from '../src/adapters/systemctl.js';
-import type { Config } from '../src/core/config-types.js';
-import { buildPipeline } from '../src/supervisor/pipeline.js';
-import { COMPOSE } from './workload.js';
+import { benchConfig, COMPOSE, upAll } from './workload.js';
 
 const N = Number(process.argv[2] ?? 5);
 const PREFIX = 'bhc';
@@ -83,35 +79,12 @@ async function stacksDown(): Promise<number> {
 async function stackd(concurrency: number): Promise<{ failed: number; stackdMs: number }> {
   const stateFile = join(dir, `state-${concurrency}-${Date.now()}.json`);
   const files = { exists: (p: string) => access(p).then(() => true, () => false), readText: (p: string) => readFile(p, 'utf8').catch(() => null) };
-  const config: Config = {
-    source: 'bench', podman: { socket, composeCommand: ['podman', 'compose'] }, api: { socket: join(dir, 'api.sock') },
-    queue: { concurrency, retryBaseMs: 600_000, retryMaxMs: 600_000, resyncMs: 3_600_000 },
-    defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0 },
-    staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
-    cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
-    stateFile, removedStacks: 'keep', notify: [],
-    update: { mode: 'off', settleMs: 120_000, gateSlackMs: 30_000, notifyOnSuccess: false },
-    stacks: names.map((name) => ({
-      name, project: name, compose: [composeFile(name)], envFiles: [], unit: `${name}.service`,
-      startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, update: 'off',
-    })),
-  };
+  const config = benchConfig({ socket, dir, stateFile, concurrency, names, composeFile });
   const podman = new PodmanClient({ socketPath: socket });
   const compose = new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: socket, parentEnv: process.env, env, run: runProcess });
-  const { supervisor } = buildPipeline({
-    config, podman, compose, files, logger: log, childEnv: env,
-    systemctl: new Systemctl({ parentEnv: process.env }),
-    stateStore: { load: (projectOf) => loadState(stateFile, projectOf), save: (st) => saveState(stateFile, st) },
-    probeComposeProvider: async () => ({ ok: true, provider: 'docker-compose', version: '', detail: 'assumed by the bench' }),
-  });
-  await supervisor.load();
-  const t0 = performance.now();
-  const jobs = await Promise.all(names.map((n) => supervisor.request(n, 'up')));
-  const done = await Promise.all(jobs.map((j) => supervisor.waitJob(j.id, 900_000)));
-  const stackdMs = performance.now() - t0;
-  await supervisor.stop();
+  const r = await upAll({ config, podman, compose, files, logger: log, childEnv: env }, 900_000);
   await podman.close?.();
-  return { failed: done.filter((j) => j?.status !== 'done').length, stackdMs };
+  return { failed: r.failed.length, stackdMs: r.ms };
 }
 
 async function herd(argvOf: (n: string) => string[], together: boolean): Promise<number> {

@@ -11,9 +11,8 @@ import { PodmanClient } from '../src/adapters/podman-client.js';
 import { buildChildEnv, runProcess } from '../src/adapters/process-runner.js';
 import { loadState, saveState } from '../src/adapters/state-file.js';
 import { Systemctl } from '../src/adapters/systemctl.js';
-import type { Config } from '../src/core/config-types.js';
 import { buildPipeline } from '../src/supervisor/pipeline.js';
-import { COMPOSE } from './workload.js';
+import { benchConfig, COMPOSE } from './workload.js';
 
 const socket = join(process.env['XDG_RUNTIME_DIR'] ?? `/run/user/${process.getuid?.()}`, 'podman/podman.sock');
 const env = buildChildEnv(process.env, { podmanSocket: socket });
@@ -41,16 +40,7 @@ const dir = await mkdtemp(join(homedir(), 'stackd-bench-profile-'));
 const name = 'bhp-0';
 await writeFile(join(dir, 'compose.yml'), COMPOSE);
 const stateFile = join(dir, 'state.json');
-const config: Config = {
-  source: 'bench', podman: { socket, composeCommand: ['podman', 'compose'] }, api: { socket: join(dir, 'api.sock') },
-  queue: { concurrency: 1, retryBaseMs: 600_000, retryMaxMs: 600_000, resyncMs: 3_600_000 },
-  defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0 },
-  staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
-  cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
-  stateFile, removedStacks: 'keep', notify: [],
-  update: { mode: 'off', settleMs: 120_000, gateSlackMs: 30_000, notifyOnSuccess: false },
-  stacks: [{ name, project: name, compose: [join(dir, 'compose.yml')], envFiles: [], unit: `${name}.service`, startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, update: 'off' }],
-};
+const config = benchConfig({ socket, dir, stateFile, concurrency: 1, names: [name], composeFile: () => join(dir, 'compose.yml') });
 const podman = new PodmanClient({ socketPath: socket });
 const { supervisor } = buildPipeline({
   config, logger: pino({ level: 'warn' }), childEnv: env,
