@@ -11,7 +11,7 @@ npx tsc -p tsconfig.bench.json
 node dist-bench/bench/cli-startup.js # no lab: the CLI's start-up, as root, straight into bench/results/
 stage=$(bash test/lab/stage.sh)
 trap 'rm -rf "$stage"' EXIT
-test/lab/as-lab.sh sh -c "cd '$stage' && node --expose-gc dist-bench/bench/status.js && node dist-bench/bench/concurrency.js ${1:-8} ${2:-2} && node dist-bench/bench/profile-up.js"
+test/lab/as-lab.sh sh -c "cd '$stage' && node --expose-gc dist-bench/bench/status.js && node dist-bench/bench/concurrency.js ${1:-8} ${2:-2} && node dist-bench/bench/profile-up.js && node dist-bench/bench/daemon.js 10 20"
 for n in ${CONVERGE_STACKS-5 10 20}; do
   test/lab/as-lab.sh sh -c "cd '$stage' && node dist-bench/bench/converge.js $n"
 done
