@@ -13,10 +13,7 @@ import { pino } from 'pino';
 import { ComposeRunner } from '../src/adapters/compose-runner.js';
 import { PodmanClient } from '../src/adapters/podman-client.js';
 import { buildChildEnv, runProcess } from '../src/adapters/process-runner.js';
-import { loadState, saveState } from '../src/adapters/state-file.js';
-import { Systemctl } from '../src/adapters/systemctl.js';
-import type { Config } from '../src/core/config-types.js';
-import { buildPipeline } from '../src/supervisor/pipeline.js';
+import { benchConfig, upAll } from './workload.js';
 
 const stacks = Number(process.argv[2] ?? 8);
 const rounds = Number(process.argv[3] ?? 2);
@@ -54,33 +51,9 @@ const names = Array.from({ length: stacks }, (_, i) => `bench-${i}`);
 
 async function convergeAll(concurrency: number, round: number): Promise<number> {
   const stateFile = join(dir, `state-${concurrency}-${round}.json`);
-  const config: Config = {
-    source: 'bench', podman: { socket, composeCommand: ['podman', 'compose'] }, api: { socket: join(dir, 'api.sock') },
-    queue: { concurrency, retryBaseMs: 60_000, retryMaxMs: 60_000, resyncMs: 3_600_000 },
-    defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, repair: 'none' },
-    staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
-    cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },
-    stateFile, removedStacks: 'keep', notify: [],
-    update: { mode: 'off', settleMs: 120_000, gateSlackMs: 30_000, notifyOnSuccess: false },
-    stacks: names.map((name) => ({
-      name, project: name, compose: [join(dir, 'compose.yml')], envFiles: [], unit: `${name}.service`,
-      startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, repair: 'none', update: 'off',
-    })),
-  };
-  const { supervisor } = buildPipeline({
-    config, podman, compose, files, logger: log, childEnv,
-    systemctl: new Systemctl({ parentEnv: process.env }),
-    stateStore: { load: (projectOf) => loadState(stateFile, projectOf), save: (st) => saveState(stateFile, st) },
-    probeComposeProvider: async () => ({ ok: true, provider: 'docker-compose', version: '', detail: 'assumed by the bench' }),
-  });
-  await supervisor.load();
-  const t0 = performance.now();
-  const jobs = await Promise.all(names.map((n) => supervisor.request(n, 'up')));
-  const done = await Promise.all(jobs.map((j) => supervisor.waitJob(j.id, 600_000)));
-  const ms = performance.now() - t0;
-  const failed = done.filter((j) => j?.status !== 'done');
-  if (failed.length) throw new Error(`bench run failed: ${failed.map((j) => j?.error ?? 'no verdict').join('; ')}`);
-  await supervisor.stop();
+  const config = benchConfig({ socket, dir, stateFile, concurrency, names, composeFile: () => join(dir, 'compose.yml'), retryMs: 60_000 });
+  const { ms, failed } = await upAll({ config, podman, compose, files, logger: log, childEnv }, 600_000);
+  if (failed.length) throw new Error(`bench run failed: ${failed.join('; ')}`);
   return ms;
 }
 
