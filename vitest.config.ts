@@ -17,6 +17,8 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // as root, what a system unit does (test/root; .ci/run runs it after the system tier)
+      { test: { name: 'root', include: ['test/root/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false } },
     ],
   },
 });
