@@ -17,13 +17,24 @@ import { BASE_IMAGE, Daemon, ROOT, cleanup, configYaml, removeProject, run, scra
 
 const OK = 'p-ok';
 const FAILING = 'p-fail';
-const stacks = [OK, FAILING];
+const UNWELL = 'p-unwell'; // deployed fine, never healthy: its healthWindow (3 s) ends with it unhealthy
+const stacks = [OK, FAILING, UNWELL];
 
 const SIMPLE = `services:
   main:
     image: ${BASE_IMAGE}
     init: true
     command: ["sleep", "100000"]
+`;
+const NEVER_HEALTHY = `services:
+  main:
+    image: ${BASE_IMAGE}
+    init: true
+    command: ["sleep", "100000"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /never-there"]
+      interval: 1s
+      retries: 1
 `;
 // the lab registry answers "manifest unknown": compose up fails, the stack's state is failed
 const MISSING_IMAGE = `services:
@@ -94,13 +105,14 @@ async function waitForSeries(expr: string, timeoutMs = 120_000): Promise<PromVec
 beforeAll(async () => {
   for (const s of stacks) await removeProject(s);
   dir = await scratch('prometheus');
-  await writeFiles(dir, { 'ok/compose.yml': SIMPLE, 'fail/compose.yml': MISSING_IMAGE });
+  await writeFiles(dir, { 'ok/compose.yml': SIMPLE, 'fail/compose.yml': MISSING_IMAGE, 'unwell/compose.yml': NEVER_HEALTHY });
 
   // stackd with its read-only TCP listener
   stackdPort = await freePort();
   const stackYaml = [
     `  - { name: ${OK}, compose: [${dir}/ok/compose.yml] }`,
     `  - { name: ${FAILING}, compose: [${dir}/fail/compose.yml] }`,
+    `  - { name: ${UNWELL}, compose: [${dir}/unwell/compose.yml], healthWindow: 3s }`,
   ].join('\n');
   const apiLine = `api:\n  socket: ${join(dir, 'api.sock')}\n`;
   const config = configYaml(dir, stackYaml);
@@ -221,11 +233,20 @@ describe('a real Prometheus with the shipped rules, scraping a real stackd', () 
     expect(mine[0]?.state).toBe('firing');
     expect(mine[0]?.annotations['summary']).toBe(`stackd: stack ${FAILING} failed on 127.0.0.1:${stackdPort}`);
     expect(mine[0]?.annotations['description']).toContain(`\`stackctl status ${FAILING}\``);
-    // nothing else is wrong on this lab: no other stackd alert fires
-    const others = alerts.filter((a) => a.labels['alertname'] !== 'StackdStackFailed' && a.state === 'firing');
+    // nothing else is wrong on this lab (but the never-healthy stack): no other stackd alert fires
+    const others = alerts.filter((a) => a.labels['alertname'] !== 'StackdStackFailed' && a.state === 'firing' && a.labels['stack'] !== UNWELL);
     expect(others.map((a) => a.labels['alertname'])).toEqual([]);
     console.log(`ALERTS firing: ${JSON.stringify(firing.map((a) => a.metric))}`);
     console.log(`summary: ${mine[0]?.annotations['summary']}`);
     console.log(`description: ${mine[0]?.annotations['description']}`);
+  });
+  it('StackdDeployUnhealthy fires for the stack its healthWindow left unhealthy, and for no other', async () => {
+    await daemon.waitStack(UNWELL, (s) => s.lastResult?.result === 'ok', 'deployed');
+    const firing = await waitForSeries('ALERTS{alertname="StackdDeployUnhealthy",alertstate="firing"}');
+    expect(firing.map((a) => a.metric['stack'])).toEqual([UNWELL]);
+    expect(firing[0]?.metric).toMatchObject({ severity: 'warning', job: 'stackd' });
+    const gauge = await query(`stackd_deploy_unhealthy{stack="${OK}"}`);
+    expect(gauge[0]?.value[1]).toBe('0');
+    console.log(`StackdDeployUnhealthy firing: ${JSON.stringify(firing.map((a) => a.metric))}`);
   });
 });
