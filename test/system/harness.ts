@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 
@@ -273,4 +274,17 @@ export async function renderDaemonUnits(suffix: string, configPath: string): Pro
     .replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${MAIN} --config ${configPath}`);
   if (!service.includes(`ExecStart=${process.execPath}`)) throw new Error('systemd/stackd.service has no ExecStart= line');
   return { [`stackd-${suffix}.socket`]: socket, [`stackd-${suffix}.service`]: service };
+}
+
+/** A port nothing listens on right now (the kernel's pick); the caller binds it soon after. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolveP, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolveP(port));
+    });
+  });
 }

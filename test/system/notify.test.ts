@@ -7,13 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, cleanup, run, scratch, waitFor } from './harness.js';
+import { cleanup, freePort, ROOT, run, scratch, waitFor } from './harness.js';
 
 type NotifiersModule = typeof import('../../src/adapters/notifiers.js');
 type DispatcherModule = typeof import('../../src/supervisor/notify-dispatcher.js');
@@ -39,16 +39,6 @@ let tokenFile: string;
 let notifiers: NotifiersModule;
 let dispatcherModule: DispatcherModule;
 let redactModule: RedactModule;
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, 'close');
-  return port;
-}
 
 /** Everything ntfy holds for the topic, read with the token (access control denies anonymous reads). */
 async function readBack(topic: string): Promise<NtfyMessage[]> {

@@ -9,11 +9,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_IMAGE, Daemon, ROOT, cleanup, configYaml, removeProject, run, scratch, waitFor, writeFiles } from './harness.js';
+import { BASE_IMAGE, cleanup, configYaml, Daemon, freePort, removeProject, ROOT, run, scratch, waitFor, writeFiles } from './harness.js';
 
 const OK = 'p-ok';
 const FAILING = 'p-fail';
@@ -59,16 +58,6 @@ interface PromAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   state: string;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, 'close');
-  return port;
 }
 
 let dir: string;

@@ -20,10 +20,12 @@ import { createHash, createPrivateKey, randomBytes, randomUUID, sign, X509Certif
 import { existsSync, rmSync, unlinkSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import { connect, createServer as createNetServer } from 'node:net';
+import { connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BASE_IMAGE, RUNTIME_DIR, run, type RunResult } from './harness.js';
+import { BASE_IMAGE, RUNTIME_DIR, freePort, run, type RunResult } from './harness.js';
+
+export { freePort };
 
 // --- public types ----------------------------------------------------------------------------------------
 
@@ -286,19 +288,6 @@ async function runOk(argv: string[]): Promise<string> {
   const r = await run(argv);
   if (r.code !== 0) throw new Error(`${argv.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
   return r.stdout;
-}
-
-/** A port nothing listens on right now (the kernel's pick); the caller binds it soon after. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolveP, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolveP(port));
-    });
-  });
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Daemon, cleanup, configYaml, podmanOk, projectContainers, removeProject, scratch, writeFiles,
 } from './harness.js';
-import { freePort } from './registry-lab.js';
+import { freePort } from './harness.js';
 
 const STACKS = ['sp-alpha', 'sp-beta'];
 const compose = (unit: string) => `services:

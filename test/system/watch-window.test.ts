@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Daemon, cleanup, configYaml, daemonMetrics, podmanOk, projectContainers, removeProject, scratch, waitFor, writeFiles,
 } from './harness.js';
-import { freePort } from './registry-lab.js';
+import { freePort } from './harness.js';
 
 const SLOW = 'ww-slow'; // its healthcheck passes only once /tmp/ready exists
 const KEEP = 'ww-keep'; // repair: none
