@@ -39,7 +39,13 @@ export async function importConfig(io: OfflineCheckIo & { uid: number }, opts: {
     }
     sources.push({ dir: { path: dir, composeFile: found } });
   }
-  io.stdout.write(renderDraftConfig(draftStacks(sources)));
+  const stacks = draftStacks(sources);
+  if (stacks.length === 0) {
+    // a draft without stacks is one stackd refuses: say what was looked at instead
+    io.stderr.write('stackctl import: found no compose project (no container with compose labels, no compose file in the directories given); nothing to draft\n');
+    return 1;
+  }
+  io.stdout.write(renderDraftConfig(stacks));
   return 0;
 }
 

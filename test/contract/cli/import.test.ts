@@ -50,4 +50,10 @@ describe('stackctl import', () => {
     expect(err).toContain('cannot list podman\'s containers (ECONNREFUSED)');
     expect(out).toBe('');
   });
+  it('finds nothing: says what it looked at and exits 1, printing no draft', async () => {
+    expect(await importConfig(io(), { fromPodman: true, dirs: [join(dir, 'empty')] }, { listContainerLabels: async () => [{ 'io.podman.annotation': 'x' }] })).toBe(1);
+    expect(err).toContain('holds none of compose.yaml');
+    expect(err).toContain('found no compose project');
+    expect(out).toBe('');
+  });
 });
