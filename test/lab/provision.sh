@@ -141,6 +141,15 @@ fi
 CG=$("$here/cgroup-root.sh")/user.slice/user-$LAB_UID.slice/user@$LAB_UID.service
 if [ ! -S "$RUNDIR/systemd/private" ] || ! pgrep -u "$LAB_UID" -f 'systemd --user' >/dev/null; then
   log "starting systemd --user for $LAB_USER"
+  # $RUNDIR is a tmpfs that a reboot empties; it outlives the user's processes when they are all killed
+  # without one (a CI harness cleaning up, an OOM kill). podman then finds its "alive" marker but no pause
+  # process and refuses every command ("invalid internal status"), and `podman system migrate` panics on the
+  # containers whose conmon is gone. With no process of the user left, start from what a reboot would leave.
+  if ! pgrep -u "$LAB_UID" >/dev/null && [ -d "$RUNDIR" ] && [ -n "$(ls -A "$RUNDIR")" ]; then
+    log "no process of $LAB_USER left: clearing its stale runtime state in $RUNDIR, as a reboot would"
+    awk -v d="$RUNDIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r -n1 umount -l
+    find "$RUNDIR" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+  fi
   mkdir -p "$CG"
   chown -R "$LAB_USER:" "$CG"
   rm -f "$RUNDIR/systemd/private"
@@ -158,6 +167,11 @@ mkdir -p "$CG/lab.slice"
 chown -R "$LAB_USER:" "$CG/lab.slice"
 
 as_lab=("$here/as-lab.sh")
+if ! "${as_lab[@]}" podman info >/dev/null 2>&1; then
+  "${as_lab[@]}" podman info >/dev/null || true
+  echo "podman does not work for $LAB_USER (above); if every process of $LAB_USER was killed, kill the user manager too (pkill -u $LAB_USER) and run this script again: it then starts from a clean $RUNDIR" >&2
+  exit 1
+fi
 "${as_lab[@]}" systemctl --user enable --now podman.socket >/dev/null 2>&1 || "${as_lab[@]}" systemctl --user enable --now podman.socket
 for _ in $(seq 1 50); do [ -S "$RUNDIR/podman/podman.sock" ] && break; sleep 0.1; done
 
