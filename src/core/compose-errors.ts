@@ -135,3 +135,14 @@ export function parseDependentContainers(stderr: string): DependentContainersErr
   const dependents = m[2].split(/[\s,]+/).filter((id) => /^[0-9a-f]{12,64}$/.test(id));
   return dependents.length ? { container: m[1], dependents } : undefined;
 }
+
+/**
+ * docker-compose refuses to reuse a network whose `com.docker.compose.network` label is not the network's key
+ * in the file: `network adoptpc_default was found but has incorrect label com.docker.compose.network set to ""`
+ * (fixture compose-up.foreign-network.stderr.txt). podman-compose labels its networks with the project but
+ * never with that key, so every project it created fails here when docker-compose takes it over.
+ */
+export function parseForeignNetwork(stderr: string): { network: string; found: string } | undefined {
+  const m = /network (\S+) was found but has incorrect label com\.docker\.compose\.network set to "([^"]*)"/.exec(stderr.replace(ANSI, ''));
+  return m?.[1] !== undefined ? { network: m[1], found: m[2] ?? '' } : undefined;
+}

@@ -10,6 +10,7 @@ import { errorCode, errorMessage } from '../core/errors.js';
 import type { ComposeModel, DesiredState, ObservedContainer, ReasonCode, ReconcileResult, RemovedStackAction, ResultKind } from '../core/model.js';
 import { parseContainerList, selectProjectContainers } from '../core/podman-parse.js';
 import type { ObservedStore } from './observed-store.js';
+import { replacePodmanComposeNetwork } from './adopt-network.js';
 import { removeDependents, removeProjectContainer } from './remove-container.js';
 import type { ComposeOutcome, ComposePort, ComposeProviderVerdict, ComposeSpec, FilesPort, PodmanPort } from './ports.js';
 import { readStackInputs, type StackInputs } from './stack-inputs.js';
@@ -183,6 +184,9 @@ export class Reconciler {
     log.info({ verb: 'up', project: stack.project }, 'compose run');
     let up = await this.deps.compose.up(spec);
     if (!up.ok && (await this.freeNamespaceHolder(stack, up.stderr, log))) up = await this.deps.compose.up(spec);
+    if (!up.ok && (await replacePodmanComposeNetwork(this.deps.podman, stack.project, up.stderr, () => this.observe(stack), log))) {
+      up = await this.deps.compose.up(spec);
+    }
     if (!up.ok) return composeFailure(stack, 'up', up, redact, modelOrFailure);
     this.deps.store.update(stack.name, { deployFinishedAtMs: this.deps.now(), upFingerprint: this.deps.store.get(stack.name).modelFingerprint });
     return undefined;

@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'dist/main.js');
-const STACKCTL = join(ROOT, 'dist/cli/stackctl.js');
+export const MAIN = join(ROOT, 'dist/main.js');
+export const STACKCTL = join(ROOT, 'dist/cli/stackctl.js');
 export const RUNTIME_DIR = process.env['XDG_RUNTIME_DIR'] ?? `/run/user/${process.getuid?.()}`;
 export const PODMAN_SOCKET = join(RUNTIME_DIR, 'podman/podman.sock');
 export const BASE_IMAGE = 'localhost/busybox:lab';

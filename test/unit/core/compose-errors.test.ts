@@ -1,7 +1,7 @@
 // summarizeComposeError over real stderr captured in the lab (docker-compose 2.26.1 behind podman 5.4.2).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeComposeError, failedServices, parseDependentContainers, summarizeComposeError } from '../../../src/core/compose-errors.js';
+import { describeComposeError, failedServices, parseDependentContainers, parseForeignNetwork, summarizeComposeError } from '../../../src/core/compose-errors.js';
 import { makeRedactor } from '../../../src/core/redact.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');
@@ -127,5 +127,17 @@ describe('parseDependentContainers', () => {
     ['no ids after the colon', 'container aaaaaaaaaaaa has dependent containers which must be removed before it: ', undefined],
   ])('%s', (_what, stderr, dependents) => {
     expect(parseDependentContainers(stderr)?.dependents).toEqual(dependents);
+  });
+});
+
+describe('parseForeignNetwork', () => {
+  it.each([
+    ['the captured refusal (podman-compose made the network)', fixture('compose-up.foreign-network.stderr.txt'), { network: 'demo_default', found: '' }],
+    ['a label naming another key', 'network p_back was found but has incorrect label com.docker.compose.network set to "front"', { network: 'p_back', found: 'front' }],
+    ['with colour codes', '\u001b[31mnetwork p_default was found but has incorrect label com.docker.compose.network set to ""\u001b[0m', { network: 'p_default', found: '' }],
+    ['another error', fixture('compose-up.dependent-containers.stderr.txt'), undefined],
+    ['a volume warning is not it', 'volume "p_data" already exists but was not created by Docker Compose. Use `external: true` to use an existing volume', undefined],
+  ])('%s', (_what, stderr, expected) => {
+    expect(parseForeignNetwork(stderr)).toEqual(expected);
   });
 });

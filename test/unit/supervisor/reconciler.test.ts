@@ -388,6 +388,47 @@ describe('Reconciler: the network-holder retry', () => {
   });
 });
 
+/** The captured refusal of a network podman-compose made, for this network. */
+function foreignNetworkStderr(network: string): string {
+  return fixtureText('compose-up.foreign-network.stderr.txt').replaceAll('demo_default', network);
+}
+
+describe('Reconciler: adopting a project podman-compose created', () => {
+  it('compose refuses the podman-compose network: the project\'s podman-compose containers and the network are removed, up runs once more', async () => {
+    const t = setup();
+    const old = t.w.podman.add({ project: 'demo', service: 'web', scheme: 'podman-compose', name: 'demo_web_1', labels: { 'com.docker.compose.project': 'demo' } });
+    const other = t.w.podman.add({ project: 'other', service: 'web' });
+    t.w.compose.script('up', fail(foreignNetworkStderr('demo_default')));
+    const r = await t.run();
+    expect(r.result, r.reason).toBe('ok');
+    expect(t.w.podman.mutations()).toEqual([`removeContainer ${old.Id}`, 'removeNetwork demo_default']);
+    expect(t.w.compose.count('up')).toBe(2);
+    expect(t.w.podman.containers.has(other.Id)).toBe(true);
+  });
+
+  it('a network not labelled with this project is left alone and the failure stands', async () => {
+    const t = setup();
+    t.w.podman.seedDemo();
+    t.w.podman.networks.set('shared_default', 'shared');
+    t.w.compose.script('up', fail(foreignNetworkStderr('shared_default')));
+    const r = await t.run();
+    expect(r).toMatchObject({ result: 'failed', reasonCode: 'compose-failed' });
+    expect(r.reason).toContain('network shared_default was found but has incorrect label');
+    expect(t.w.podman.mutations()).toEqual([]);
+    expect(t.w.compose.count('up')).toBe(1);
+  });
+
+  it('the network cannot be removed (still in use): nothing retried, the compose failure is the verdict', async () => {
+    const t = setup();
+    t.w.podman.add({ project: 'demo', service: 'web', scheme: 'podman-compose', labels: { 'com.docker.compose.project': 'demo' } });
+    t.w.podman.failNext('removeNetwork', new PodmanApiError(500, 'DELETE', '/networks/demo_default', 'network is being used by a container'));
+    t.w.compose.script('up', fail(foreignNetworkStderr('demo_default')));
+    const r = await t.run();
+    expect(r.reasonCode).toBe('compose-failed');
+    expect(t.w.compose.count('up')).toBe(1);
+  });
+});
+
 describe('Reconciler: stop and down', () => {
   it('stopped: compose stop stops every container', async () => {
     const t = setup();
