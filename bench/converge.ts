@@ -15,6 +15,7 @@ import { homedir, loadavg, availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { ComposeRunner } from '../src/adapters/compose-runner.js';
+import { PodmanRelay } from '../src/adapters/podman-relay.js';
 import { PodmanClient } from '../src/adapters/podman-client.js';
 import { buildChildEnv, runProcess } from '../src/adapters/process-runner.js';
 import { benchConfig, COMPOSE, upAll } from './workload.js';
@@ -81,8 +82,13 @@ async function stackd(concurrency: number): Promise<{ failed: number; stackdMs: 
   const files = { exists: (p: string) => access(p).then(() => true, () => false), readText: (p: string) => readFile(p, 'utf8').catch(() => null) };
   const config = benchConfig({ socket, dir, stateFile, concurrency, names, composeFile });
   const podman = new PodmanClient({ socketPath: socket });
-  const compose = new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: socket, parentEnv: process.env, env, run: runProcess });
-  const r = await upAll({ config, podman, compose, files, logger: log, childEnv: env }, 900_000);
+  // as stackd runs compose (src/main.ts): through a fresh relay, so its /info and /version copies start empty
+  const relay = new PodmanRelay({ listenPath: join(dir, `relay-${concurrency}.sock`), upstreamPath: socket, ttlMs: config.podman.composeInfoCacheMs });
+  await relay.start();
+  const relayEnv = buildChildEnv(process.env, { podmanSocket: relay.path });
+  const compose = new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: relay.path, parentEnv: process.env, env: relayEnv, run: runProcess });
+  const r = await upAll({ config, podman, compose, files, logger: log, childEnv: relayEnv }, 900_000);
+  await relay.stop();
   await podman.close?.();
   return { failed: r.failed.length, stackdMs: r.ms };
 }

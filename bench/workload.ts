@@ -34,7 +34,7 @@ export function benchConfig(o: {
 }): Config {
   const retryMs = o.retryMs ?? 600_000;
   return {
-    source: 'bench', podman: { socket: o.socket, composeCommand: ['podman', 'compose'] }, api: { socket: join(o.dir, 'api.sock') },
+    source: 'bench', podman: { socket: o.socket, composeCommand: ['podman', 'compose'], composeInfoCacheMs: 60_000 }, api: { socket: join(o.dir, 'api.sock') },
     queue: { concurrency: o.concurrency, retryBaseMs: retryMs, retryMaxMs: retryMs, resyncMs: 3_600_000 },
     defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, repair: 'none' },
     staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },

@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { ComposeRunner } from './adapters/compose-runner.js';
 import { watchFile } from './adapters/file-watch.js';
 import { PodmanClient } from './adapters/podman-client.js';
+import { PodmanRelay } from './adapters/podman-relay.js';
 import { buildChildEnv, runProcess } from './adapters/process-runner.js';
 import { createRegistryClient, type RegistryEvent } from './adapters/registry-client.js';
 import { loadState, loadUpdateState, saveState, saveUpdateState } from './adapters/state-file.js';
@@ -90,9 +91,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     logger,
   });
   service.startWatchdog();
-  const childEnv = buildChildEnv(env, { podmanSocket: config.podman.socket });
+  // compose talks to podman through stackd's relay (src/adapters/podman-relay.ts): the same API, but podman's
+  // slow /info and /version answers are reused instead of recomputed for every compose run
+  const relay = await startRelay(config, logger);
+  const composeSocket = relay?.path ?? config.podman.socket;
+  const childEnv = buildChildEnv(env, { podmanSocket: composeSocket });
   // built once: compose runs with it and the reconciler's fingerprint covers it
-  const compose = new ComposeRunner({ command: config.podman.composeCommand, podmanSocket: config.podman.socket, parentEnv: env, env: childEnv, run: runProcess });
+  const compose = new ComposeRunner({ command: config.podman.composeCommand, podmanSocket: composeSocket, parentEnv: env, env: childEnv, run: runProcess });
   const files = stackFiles;
   const stateStore = {
     load: (projectOf: (stack: string) => string) => loadState(config.stateFile, projectOf),
@@ -245,6 +250,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         await app.close();
         await tcpApp?.close();
         await podman.close();
+        // after every part stopped: a compose run still finishing talks through it
+        await relay?.stop();
         await registry.close();
         service.close();
         logger.info('stopped');
@@ -254,6 +261,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+/** The relay next to the API socket, or undefined (configured off, or it could not start: compose then talks to podman directly). */
+async function startRelay(config: Config, logger: Logger): Promise<PodmanRelay | undefined> {
+  if (config.podman.composeInfoCacheMs <= 0) return undefined;
+  const relay = new PodmanRelay({
+    listenPath: join(dirname(config.api.socket), 'podman-relay.sock'), upstreamPath: config.podman.socket, ttlMs: config.podman.composeInfoCacheMs,
+  });
+  try {
+    await relay.start();
+    logger.info({ relay: relay.path, podman: config.podman.socket, infoCacheMs: config.podman.composeInfoCacheMs }, 'compose talks to podman through the relay');
+    return relay;
+  } catch (err) {
+    logger.warn({ err, relay: relay.path }, 'could not start the podman relay; compose talks to podman directly (slower: podman recomputes /info and /version for every run)');
+    return undefined;
+  }
 }
 
 /** What cost a registry more than a HEAD: worth a line, since some registries count GETs against a pull quota. */
@@ -274,6 +297,7 @@ function logRegistryEvent(log: Logger, event: RegistryEvent): void {
 function warnOnRestartOnlyKeys(logger: Logger, before: Config, after: Config): void {
   const restartOnly: [string, unknown, unknown][] = [
     ['podman.socket', before.podman.socket, after.podman.socket],
+    ['podman.composeInfoCache', before.podman.composeInfoCacheMs, after.podman.composeInfoCacheMs],
     ['api.socket', before.api.socket, after.api.socket],
     ['api.listen', JSON.stringify(before.api.listen), JSON.stringify(after.api.listen)],
     ['queue.concurrency', before.queue.concurrency, after.queue.concurrency],

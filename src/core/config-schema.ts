@@ -11,6 +11,7 @@ import { DURATION_EXPECTED } from './duration.js';
 /** Defaults of every optional setting; the example config documents the same values (a test keeps them equal). */
 export const CONFIG_DEFAULTS = {
   composeCommand: ['podman', 'compose'],
+  composeInfoCache: '60s',
   listenHost: '127.0.0.1',
   queue: { concurrency: 2, retryBase: '10s', retryMax: '5m', resync: '10m' },
   defaults: { startupTimeout: '300s', envWait: '30s', healthWindow: '5m', repair: 'none' },
@@ -64,6 +65,7 @@ export const PodmanSchema = section({
       'x-expected': 'expected the compose command as a list of arguments, like [podman, compose]',
     }),
   ),
+  composeInfoCache: duration(CONFIG_DEFAULTS.composeInfoCache, 'duration'),
 });
 
 export const ApiSchema = section({

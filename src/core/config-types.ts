@@ -37,7 +37,12 @@ export interface ListenAddress {
 export interface Config {
   /** the file this came from, for messages */
   source: string;
-  podman: { socket: string; composeCommand: string[] };
+  podman: {
+    socket: string;
+    composeCommand: string[];
+    /** how long the relay compose talks through reuses podman's /info and /version answers; 0: no relay */
+    composeInfoCacheMs: number;
+  };
   api: { socket: string; listen?: ListenAddress };
   queue: { concurrency: number; retryBaseMs: number; retryMaxMs: number; resyncMs: number };
   defaults: { startupTimeoutMs: number; envWaitMs: number; healthWindowMs: number; repair: RepairPolicy };

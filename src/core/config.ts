@@ -331,6 +331,7 @@ function resolve(input: ConfigInput, source: string, ctx: ConfigEnvironment): { 
           ? r.path(input.podman.socket, ['podman', 'socket'])
           : posix.join(r.runtimeDir, 'podman', 'podman.sock'),
       composeCommand: [...(input.podman?.composeCommand ?? D.composeCommand)],
+      composeInfoCacheMs: r.ms(input.podman?.composeInfoCache, D.composeInfoCache, ['podman', 'composeInfoCache']),
     },
     api,
     queue,

@@ -13,7 +13,7 @@ import { judgeRecheck, recheckKey, shouldRecheck, type StaleCandidate } from '..
 import type { PodmanPort, ViolationKind } from './ports.js';
 import { inspectForHealth } from './inspect-health.js';
 import { removeProjectContainer } from './remove-container.js';
-import type { Failure } from './reconciler.js';
+import type { Failure, PreflightChanges } from './reconciler.js';
 
 export interface PreflightRunnerDeps {
   podman: Pick<PodmanPort, 'inspectContainer' | 'removeContainer' | 'runHealthcheck'>;
@@ -32,7 +32,13 @@ export class PreflightRunner {
 
   constructor(private readonly deps: PreflightRunnerDeps) {}
 
-  readonly run = async (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger): Promise<Failure | undefined> => {
+  readonly run = async (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger): Promise<Failure | PreflightChanges | undefined> => {
+    const changes = { removed: 0 };
+    const failure = await this.plan(stack, model, containers, log, changes);
+    return failure ?? (changes.removed > 0 ? changes : undefined);
+  };
+
+  private async plan(stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger, changes: PreflightChanges): Promise<Failure | undefined> {
     const { startingFloorMs, unhealthyAfterMs, recheckWindowMs } = this.deps.config().staleHealth;
     const now = this.deps.now();
     const input = { model, unit: stack.unit, composeFiles: stack.compose, containers, stale: { nowMs: now, startingFloorMs, unhealthyAfterMs } };
@@ -55,6 +61,7 @@ export class PreflightRunner {
       this.deps.onViolation?.(stack.name, 'drifted');
       const failure = await this.remove(stack, d.container, containers, log, `its PODMAN_SYSTEMD_UNIT is ${d.found ?? 'missing'}, expected ${d.expected}`);
       if (failure) return failure;
+      changes.removed++;
     }
 
     this.forgetOlderThan(now - recheckWindowMs);
@@ -70,11 +77,11 @@ export class PreflightRunner {
         continue;
       }
       this.lastRecheck.set(key, now);
-      const failure = await this.recheck(stack, cand, containers, specs.get(c.id)?.timeoutMs, line, log);
+      const failure = await this.recheck(stack, cand, containers, specs.get(c.id)?.timeoutMs, line, log, changes);
       if (failure) return failure;
     }
     return undefined;
-  };
+  }
 
   private async recheck(
     stack: StackConfig,
@@ -83,6 +90,7 @@ export class PreflightRunner {
     checkTimeoutMs: number | undefined,
     line: Record<string, unknown>,
     log: Logger,
+    changes: PreflightChanges,
   ): Promise<Failure | undefined> {
     log.info({ ...line, why: cand.reason }, 'stale health: running the healthcheck once');
     let verdict;
@@ -99,7 +107,9 @@ export class PreflightRunner {
     }
     log.warn({ ...line, status: verdict.status, why: cand.reason }, 'stale health: still failing; removing the container so compose recreates it');
     this.deps.onViolation?.(stack.name, 'stale');
-    return this.remove(stack, cand.container, containers, log, `${cand.reason} and the on-demand healthcheck answered ${verdict.status}`);
+    const failure = await this.remove(stack, cand.container, containers, log, `${cand.reason} and the on-demand healthcheck answered ${verdict.status}`);
+    if (!failure) changes.removed++;
+    return failure;
   }
 
   private async remove(stack: StackConfig, c: ObservedContainer, containers: ObservedContainer[], log: Logger, why: string): Promise<Failure | undefined> {

@@ -27,9 +27,14 @@ export interface ReconcilerDeps {
   /** the provider `podman compose` runs; a bad verdict fails every reconcile before anything is touched */
   composeProvider: () => Promise<ComposeProviderVerdict>;
   /** preflight before `up` (label invariant, drifted and stale containers): a failure stops the reconcile */
-  preflight: (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger) => Promise<Failure | undefined>;
+  preflight: (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger) => Promise<Failure | PreflightChanges | undefined>;
   /** after every reconcile (healthcheck-timer GC) */
   after: (stack: StackConfig, log: Logger) => Promise<void>;
+}
+
+/** What preflight changed when it did not fail (undefined: nothing): removed containers must be listed again. */
+export interface PreflightChanges {
+  removed: number;
 }
 
 export interface Failure {
@@ -71,8 +76,11 @@ export class Reconciler {
     } catch (err) {
       outcome = { reasonCode: errorCode(err) === 'STACKD_PODMAN_UNREACHABLE' ? 'podman-unreachable' : 'internal', reason: `stack "${stack.name}": ${errorMessage(err)}` };
     }
-    await this.observe(stack).catch((err: unknown) => log.warn({ err }, 'could not observe containers after reconcile'));
-    await this.deps.after(stack, log).catch((err: unknown) => log.warn({ err }, 'post-reconcile cleanup failed'));
+    // a skipped reconcile changed nothing and has just listed the project: no second list, no timer GC
+    if (outcome !== 'skipped') {
+      await this.observe(stack).catch((err: unknown) => log.warn({ err }, 'could not observe containers after reconcile'));
+      await this.deps.after(stack, log).catch((err: unknown) => log.warn({ err }, 'post-reconcile cleanup failed'));
+    }
     const result = outcome === 'skipped'
       ? this.finish(stack.name, startedAt, 'skipped', { reasonCode: 'unchanged', reason: 'inputs unchanged since the last successful up and every service is running' })
       : this.finish(stack.name, startedAt, outcome ? 'failed' : 'ok', outcome);
@@ -170,9 +178,10 @@ export class Reconciler {
 
     // Preflight first: it may remove drifted or stale containers, which then makes `up` necessary.
     let containers = await this.observe(stack);
-    const failure = await this.deps.preflight(stack, modelOrFailure, containers, log);
-    if (failure) return { reasonCode: failure.reasonCode, reason: redact(failure.reason) };
-    containers = await this.observe(stack);
+    const pre = await this.deps.preflight(stack, modelOrFailure, containers, log);
+    if (pre && 'reasonCode' in pre) return { reasonCode: pre.reasonCode, reason: redact(pre.reason) };
+    // listed again only when preflight removed something: a skipped reconcile lists the project once
+    if (pre && pre.removed > 0) containers = await this.observe(stack);
     const obs = this.deps.store.get(stack.name);
     if (isUpToDate({
       fingerprint: obs.modelFingerprint, upFingerprint: obs.upFingerprint, lastResultFailed: obs.lastResult?.result === 'failed',

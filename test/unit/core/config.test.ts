@@ -26,7 +26,7 @@ function issueAt(yaml: string, path: string): ConfigIssue {
 }
 
 const DEFAULT_SECTIONS = {
-  podman: { socket: '/run/user/1000/podman/podman.sock', composeCommand: ['podman', 'compose'] },
+  podman: { socket: '/run/user/1000/podman/podman.sock', composeCommand: ['podman', 'compose'], composeInfoCacheMs: 60_000 },
   api: { socket: '/run/user/1000/stackd/stackd.sock' },
   queue: { concurrency: 2, retryBaseMs: 10_000, retryMaxMs: 300_000, resyncMs: 600_000 },
   defaults: { startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000, repair: 'none' },
@@ -37,6 +37,21 @@ const DEFAULT_SECTIONS = {
   update: { mode: 'apply', settleMs: 120_000, gateSlackMs: 30_000, notifyOnSuccess: false },
   notify: [],
 };
+
+describe('parseConfig: podman.composeInfoCache', () => {
+  it.each([
+    ['5m', 300_000],
+    ['0', 0],
+    [0, 0],
+    ['250ms', 250],
+  ])('%j → %i ms', (value, ms) => {
+    expect(ok(`podman: { composeInfoCache: ${JSON.stringify(value)} }\nstacks: []\n`).podman.composeInfoCacheMs).toBe(ms);
+  });
+
+  it('a value that is no duration names the key', () => {
+    expect(issues('podman: { composeInfoCache: soon }\nstacks: []\n').map((i) => i.path)).toEqual(['podman.composeInfoCache']);
+  });
+});
 
 describe('parseConfig: defaults', () => {
   it('an empty stacks list is valid and everything else defaults', () => {

@@ -616,7 +616,7 @@ export function stackConfig(name: string, over: Partial<StackConfig> = {}): Stac
 export function makeConfig(stacks: StackConfig[], over: Partial<Config> = {}): Config {
   return {
     source: '/home/stackd/.config/stackd/config.yml',
-    podman: { socket: '/run/user/1000/podman/podman.sock', composeCommand: ['podman', 'compose'] },
+    podman: { socket: '/run/user/1000/podman/podman.sock', composeCommand: ['podman', 'compose'], composeInfoCacheMs: 60_000 },
     api: { socket: '/run/user/1000/stackd/api.sock' },
     // retries and resync an hour away: they never fire by themselves during a test
     queue: { concurrency: 2, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 },

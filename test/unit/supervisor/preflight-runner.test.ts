@@ -61,10 +61,11 @@ describe('PreflightRunner', () => {
     const t = setup('unhealthy');
     const drifted = container('old', { labels: { 'io.containers.autoupdate': 'registry', PODMAN_SYSTEMD_UNIT: 'podman-compose@app.service' } });
     const r = await t.run(bad, [drifted, container('stuck', { health: 'starting' })]);
-    expect(r?.reasonCode).toBe('label-invariant');
-    expect(r?.reason).toContain('service "web"');
-    expect(r?.reason).toContain('`PODMAN_SYSTEMD_UNIT: app.service`');
-    expect(r?.reason).toContain('/srv/app/compose.yml');
+    if (!r || !('reasonCode' in r)) throw new Error(`expected a failure, got ${JSON.stringify(r)}`);
+    expect(r.reasonCode).toBe('label-invariant');
+    expect(r.reason).toContain('service "web"');
+    expect(r.reason).toContain('`PODMAN_SYSTEMD_UNIT: app.service`');
+    expect(r.reason).toContain('/srv/app/compose.yml');
     expect(t.calls).toEqual([]);
     expect(t.violations).toEqual(['app:label-invariant']);
   });
@@ -78,7 +79,8 @@ describe('PreflightRunner', () => {
   ])('drift: %s → removed %s', async (_what, labels, removed) => {
     const t = setup('healthy');
     const r = await t.run(good, [container('c1', { labels })]);
-    expect(r).toBeUndefined();
+    // what was removed is reported, so the reconciler lists the project again (and only then)
+    expect(r).toEqual(removed ? { removed: 1 } : undefined);
     expect(t.calls).toEqual(removed ? ['remove c1'] : []);
   });
 
@@ -91,8 +93,9 @@ describe('PreflightRunner', () => {
   ])('stale: %s', async (_what, over, answer, atMs, calls) => {
     const t = setup(answer);
     t.at(atMs);
-    await t.run(good, [container('c1', over)]);
+    const r = await t.run(good, [container('c1', over)]);
     expect(t.calls).toEqual(calls);
+    expect(r).toEqual((calls as string[]).includes('remove c1') ? { removed: 1 } : undefined);
   });
 
   it('a dead dependency: the replacement (new id, same service) is not removed again within recheckWindow', async () => {

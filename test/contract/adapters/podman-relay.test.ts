@@ -1,0 +1,215 @@
+// The relay compose talks through (src/adapters/podman-relay.ts), against an in-process stand-in for podman's
+// socket that counts what reaches it: which answers are reused, that everything else (bodies, streams,
+// hijacked connections, errors) passes through unchanged, and how the socket file is made.
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PodmanRelay } from '../../../src/adapters/podman-relay.js';
+
+let dir: string;
+let upstream: Server;
+let hits: string[];
+let relay: PodmanRelay;
+let clock: number;
+let infoStatus: number;
+/** the stand-in's hijacked sockets: its server no longer tracks them */
+let tunnels: Socket[];
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve) => server.listen(path, () => resolve()));
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'stackd-relay-'));
+  hits = [];
+  tunnels = [];
+  clock = 1_000_000;
+  infoStatus = 200;
+  upstream = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    const body: Buffer[] = [];
+    req.on('data', (c: Buffer) => body.push(c));
+    req.on('end', () => {
+      if (req.url?.endsWith('/info') || req.url?.endsWith('/version')) {
+        res.writeHead(infoStatus, { 'Content-Type': 'application/json', 'Api-Version': '1.41' });
+        res.end(JSON.stringify({ answer: hits.length, url: req.url }));
+      } else if (req.url === '/stream') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{"status":"first"}\n');
+        setTimeout(() => res.end('{"status":"last"}\n'), 200);
+      } else {
+        res.writeHead(201, { 'Content-Type': 'text/plain', 'X-Echo-Length': String(Buffer.concat(body).length) });
+        res.end(`${req.method} ${req.url} ${Buffer.concat(body).toString()}`);
+      }
+    });
+  });
+  upstream.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    hits.push(`UPGRADE ${req.url}`);
+    tunnels.push(socket);
+    socket.write('HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    socket.on('data', (d: Buffer) => socket.write(`echo:${d.toString()}`));
+  });
+  await listen(upstream, join(dir, 'podman.sock'));
+  relay = new PodmanRelay({ listenPath: join(dir, 'stackd', 'podman-relay.sock'), upstreamPath: join(dir, 'podman.sock'), ttlMs: 60_000, now: () => clock });
+  await relay.start();
+});
+
+afterEach(async () => {
+  await relay.stop();
+  for (const t of tunnels) t.destroy();
+  await new Promise<void>((r) => upstream.close(() => r()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Answer { status: number; headers: IncomingMessage['headers']; body: string; firstChunkAtMs?: number; endAtMs?: number }
+
+function ask(method: string, path: string, body?: string, socketPath = relay.path): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const req = request({ socketPath, method, path, headers: body ? { 'Content-Type': 'text/plain' } : {} }, (res) => {
+      let text = '';
+      let first: number | undefined;
+      res.on('data', (c: Buffer) => {
+        first ??= Date.now() - started;
+        text += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, ...(first !== undefined ? { firstChunkAtMs: first } : {}), endAtMs: Date.now() - started }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('PodmanRelay: /info and /version', () => {
+  it.each(['/v1.41/info', '/v1.41/version', '/info', '/version'])('GET %s: fetched once, then reused until the copy is ttlMs old', async (path) => {
+    const a = await ask('GET', path);
+    const b = await ask('GET', path);
+    expect(a).toMatchObject({ status: 200, body: b.body });
+    expect(a.headers['api-version']).toBe('1.41');
+    expect(hits).toEqual([`GET ${path}`]);
+    clock += 60_000;
+    const c = await ask('GET', path);
+    expect(c.body).not.toBe(a.body);
+    expect(hits).toEqual([`GET ${path}`, `GET ${path}`]);
+    expect(relay.counts).toEqual({ served: 1, fetched: 2 });
+  });
+
+  it('many compose runs asking at once share one fetch', async () => {
+    const answers = await Promise.all(Array.from({ length: 10 }, () => ask('GET', '/v1.41/version')));
+    expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+    expect(hits).toEqual(['GET /v1.41/version']);
+  });
+
+  it('an error answer is passed on but not kept', async () => {
+    infoStatus = 500;
+    expect((await ask('GET', '/v1.41/info')).status).toBe(500);
+    infoStatus = 200;
+    expect((await ask('GET', '/v1.41/info')).status).toBe(200);
+    expect(hits).toEqual(['GET /v1.41/info', 'GET /v1.41/info']);
+  });
+
+  it.each([
+    ['libpod info (compose does not ask it; podman\'s own clients may want it fresh)', 'GET', '/v5.0.0/libpod/info'],
+    ['a container called info', 'GET', '/v1.41/containers/info/json'],
+    ['not a GET', 'POST', '/v1.41/info'],
+  ])('%s: always passed through', async (_what, method, path) => {
+    await ask(method, path);
+    await ask(method, path);
+    expect(hits).toEqual([`${method} ${path}`, `${method} ${path}`]);
+  });
+
+  it('ttlMs 0 reuses nothing', async () => {
+    await relay.stop();
+    relay = new PodmanRelay({ listenPath: join(dir, 'stackd', 'podman-relay.sock'), upstreamPath: join(dir, 'podman.sock'), ttlMs: 0 });
+    await relay.start();
+    await ask('GET', '/v1.41/info');
+    await ask('GET', '/v1.41/info');
+    expect(hits).toHaveLength(2);
+  });
+});
+
+describe('PodmanRelay: everything else passes through', () => {
+  it('a request body, the status and the headers', async () => {
+    const a = await ask('POST', '/v1.41/containers/create?name=x', '{"Image":"busybox"}');
+    expect(a).toMatchObject({ status: 201, body: 'POST /v1.41/containers/create?name=x {"Image":"busybox"}' });
+    expect(a.headers['x-echo-length']).toBe('19');
+  });
+
+  it('a stream arrives as it is written, not at its end', async () => {
+    const a = await ask('GET', '/stream');
+    expect(a.body).toBe('{"status":"first"}\n{"status":"last"}\n');
+    expect(a.firstChunkAtMs).toBeLessThan((a.endAtMs ?? 0) - 100);
+  });
+
+  it('a hijacked connection (attach/exec: 101, then raw bytes both ways)', async () => {
+    const sock = connect(relay.path);
+    const got = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      sock.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('\r\n\r\n') && !text.includes('echo:')) sock.write('ping');
+        if (text.includes('echo:ping')) resolve(text);
+      });
+      sock.on('error', reject);
+      sock.write('POST /v1.41/containers/x/attach?stream=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    });
+    sock.destroy();
+    expect(got).toMatch(/^HTTP\/1\.1 101 UPGRADED/);
+    expect(got).toContain('echo:ping');
+    expect(hits).toEqual(['UPGRADE /v1.41/containers/x/attach?stream=1']);
+  });
+
+  it('stop() ends an open hijacked connection instead of waiting for it', async () => {
+    const sock = connect(relay.path);
+    await new Promise<void>((resolve) => {
+      sock.once('data', () => resolve());
+      sock.write('POST /v1.41/exec/x/start HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    });
+    const closed = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+    await relay.stop();
+    await closed;
+    await relay.start();
+  });
+
+  it('podman not answering is a 502 whose message says so', async () => {
+    await new Promise<void>((r) => upstream.close(() => r()));
+    await rm(join(dir, 'podman.sock'), { force: true });
+    const a = await ask('GET', '/v1.41/containers/json');
+    expect(a.status).toBe(502);
+    expect((JSON.parse(a.body) as { message: string }).message).toMatch(/^podman's API socket did not answer through stackd's relay: .*ENOENT/);
+    upstream = createServer();
+    await listen(upstream, join(dir, 'podman.sock'));
+  });
+});
+
+describe('PodmanRelay: its socket file', () => {
+  it('is 0600', async () => {
+    expect((await stat(relay.path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('replaces a socket a dead stackd left behind', async () => {
+    await relay.stop();
+    const stale = createServer();
+    await listen(stale, relay.path);
+    await new Promise<void>((r) => { stale.close(() => r()); });
+    // close() removed it; leave a socket file without a listener the way a SIGKILL does
+    const leftover = createServer();
+    await listen(leftover, relay.path);
+    leftover.unref();
+    await relay.start();
+    expect((await ask('GET', '/v1.41/info')).status).toBe(200);
+    leftover.close();
+  });
+
+  it('refuses a path that holds something other than a socket, and leaves it alone', async () => {
+    await relay.stop();
+    await writeFile(relay.path, 'not a socket');
+    await expect(relay.start()).rejects.toThrow(/podman-relay\.sock exists and is not a socket .*set podman\.composeInfoCache: 0/);
+    await expect(stat(relay.path).then((s) => s.isFile())).resolves.toBe(true);
+    await rm(relay.path);
+    await relay.start();
+  });
+});
