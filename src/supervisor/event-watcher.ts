@@ -1,5 +1,7 @@
 // Follows podman's libpod event stream and keeps observed state live: a container event of a compose
-// project re-lists that project (debounced). Events update what stackd reports; they never trigger a
+// project re-lists that project at once, and events within debounceMs after that become one more re-list at
+// the end of the window (a dying container is seen within milliseconds; a deploy's burst of events costs
+// a few lists, not one per event). Events update what stackd reports; they never trigger a
 // compose run (repair by events would turn a dead dependency into a delete-recreate loop).
 //
 // "Connected" means podman ANSWERED the events request (the source's onOpen), not that a request was sent:
@@ -17,7 +19,7 @@ export interface EventWatcherOptions {
   source: EventSource;
   refreshProject: (project: string) => Promise<void>;
   logger: Logger;
-  /** events of one project within this window become one refresh. Default 300 ms. */
+  /** at most one refresh of a project per window: the first at once, later events of the window at its end. Default 300 ms. */
   debounceMs?: number;
   /** the first reconnect delay; it doubles per attempt without an answer. Default 500 ms. */
   reconnectBaseMs?: number;
@@ -27,10 +29,19 @@ export interface EventWatcherOptions {
   onConnection?: (up: boolean) => void;
 }
 
+/**
+ * Container events after which a list shows nothing new: `kill` only sends the signal (`died` follows once it
+ * takes effect; a list right after `kill` would still say running), exec and the rest change no state.
+ */
+const NO_STATE_CHANGE = new Set(['kill', 'exec', 'exec_died', 'attach', 'mount', 'unmount', 'commit', 'export', 'checkpoint', 'sync']);
+
+/** The compose project whose list a container event may change, or undefined. */
 export function projectOfEvent(ev: unknown): string | undefined {
   if (typeof ev !== 'object' || ev === null) return undefined;
-  const e = ev as { Type?: unknown; Actor?: { Attributes?: Record<string, unknown> } };
+  const e = ev as { Type?: unknown; Action?: unknown; status?: unknown; Actor?: { Attributes?: Record<string, unknown> } };
   if (e.Type !== 'container') return undefined;
+  const action = e.Action ?? e.status;
+  if (typeof action === 'string' && NO_STATE_CHANGE.has(action)) return undefined;
   const attrs = e.Actor?.Attributes ?? {};
   for (const label of COMPOSE_PROJECT_LABELS) {
     const v = attrs[label];
@@ -44,6 +55,8 @@ export class EventWatcher {
   /** debounced refreshes not yet started, by project */
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private readonly inflight = new Set<Promise<void>>();
+  /** when each project's last refresh started (Date.now()), for the window */
+  private readonly lastRefreshAt = new Map<string, number>();
   private loop?: Promise<void>;
   private connected?: boolean;
 
@@ -107,15 +120,26 @@ export class EventWatcher {
 
   private schedule(project: string): void {
     if (this.pending.has(project) || this.abort.signal.aborted) return;
+    const windowMs = this.opts.debounceMs ?? 300;
+    const now = Date.now();
+    const last = this.lastRefreshAt.get(project);
+    const waitMs = last === undefined ? 0 : Math.max(0, last + windowMs - now);
+    if (this.lastRefreshAt.size > 256) this.forgetBefore(now - windowMs);
     const t = setTimeout(() => {
       this.pending.delete(project);
+      this.lastRefreshAt.set(project, Date.now());
       const p: Promise<void> = this.opts.refreshProject(project)
         .catch((err: unknown) => this.opts.logger.warn({ err, project }, 'refresh after event failed'))
         .finally(() => this.inflight.delete(p));
       this.inflight.add(p);
-    }, this.opts.debounceMs ?? 300);
+    }, waitMs);
     t.unref();
     this.pending.set(project, t);
+  }
+
+  /** projects whose window has passed need no entry: their next event refreshes at once anyway */
+  private forgetBefore(cutoffMs: number): void {
+    for (const [p, at] of this.lastRefreshAt) if (at < cutoffMs) this.lastRefreshAt.delete(p);
   }
 }
 

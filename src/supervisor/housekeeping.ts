@@ -67,11 +67,17 @@ export function createHousekeeping(deps: HousekeepingDeps): Housekeeping {
   };
 
   let periodic: Periodic[] = [];
+  /** the GC a reconcile asked for, still running (stop() waits for it) */
+  let afterGc: Promise<unknown> | undefined;
   return {
     name: 'housekeeping',
     preflight: preflight.run,
+    // Not awaited: the GC needs no queue slot, and holding one for it (systemctl twice and a container list,
+    // ~50 ms) delayed the next stack's compose at every deploy. Calls while a GC runs share the next one.
     after: async (_stack, reconcileLog) => {
-      await timerGc.run(reconcileLog);
+      const run = timerGc.run(reconcileLog).catch((err: unknown) => reconcileLog.warn({ err }, 'healthcheck-timer GC after the reconcile failed'));
+      afterGc = run;
+      void run.finally(() => { if (afterGc === run) afterGc = undefined; });
     },
     tasks: { check: (stack) => checker.run(stack), gc },
     /** the hourly timer GC and the daily prune */
@@ -83,6 +89,7 @@ export function createHousekeeping(deps: HousekeepingDeps): Housekeeping {
     },
     async stop() {
       await Promise.all(periodic.map((p) => p.stop()));
+      await afterGc;
     },
   };
 }

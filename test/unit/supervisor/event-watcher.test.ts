@@ -40,6 +40,28 @@ class FakeSource implements EventSource {
   }
 }
 
+/** A stream that answers at once and yields what the test pushes, whenever it pushes it. */
+function later(): { script: Script; push: (...events: unknown[]) => void } {
+  const queue: unknown[] = [];
+  let wake: (() => void) | undefined;
+  return {
+    push: (...events) => {
+      queue.push(...events);
+      wake?.();
+    },
+    script: async function* ({ signal, onOpen }) {
+      onOpen();
+      while (!signal.aborted) {
+        while (queue.length > 0) yield queue.shift();
+        await new Promise<void>((r) => {
+          wake = r;
+          signal.addEventListener('abort', () => r(), { once: true });
+        });
+      }
+    },
+  };
+}
+
 const ev = (project: string, label = 'com.docker.compose.project') => ({
   Type: 'container', Action: 'died', Actor: { ID: 'c1', Attributes: { [label]: project } },
 });
@@ -126,19 +148,32 @@ describe('connection and reconnect backoff', () => {
 });
 
 describe('events', () => {
-  it('refreshes each compose project once per debounce window, by either compose label', async () => {
-    const src = new FakeSource([open([
-      ev('immich'), ev('immich'), ev('gitea', 'io.podman.compose.project'), { Type: 'image', Action: 'pull' }, ev('immich'),
-    ], 'hold')]);
+  it('refreshes a compose project at once (by either compose label), then at most once more per debounce window', async () => {
+    const pushed = later();
+    const src = new FakeSource([pushed.script]);
     watch(src);
-    await vi.advanceTimersByTimeAsync(299);
-    expect(refreshed).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1);
+    pushed.push(ev('immich'), ev('gitea', 'io.podman.compose.project'), { Type: 'image', Action: 'pull' });
+    await vi.advanceTimersByTimeAsync(0);
     expect(refreshed.sort()).toEqual(['gitea', 'immich']);
+    // more events of immich inside its window: one refresh when the window ends, not one per event
+    await vi.advanceTimersByTimeAsync(100);
+    pushed.push(ev('immich'), ev('immich'));
+    await vi.advanceTimersByTimeAsync(199);
+    expect(refreshed.filter((p) => p === 'immich')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(refreshed.filter((p) => p === 'immich')).toHaveLength(2);
+    // after a quiet window, the next event is refreshed at once again
+    await vi.advanceTimersByTimeAsync(1_000);
+    pushed.push(ev('immich'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshed.filter((p) => p === 'immich')).toHaveLength(3);
   });
 
-  it('projectOfEvent: container events of a compose project only', () => {
+  it('projectOfEvent: container events of a compose project only, and only those a list can show', () => {
     expect(projectOfEvent(ev('x'))).toBe('x');
+    expect(projectOfEvent({ ...ev('x'), Action: 'kill' })).toBeUndefined();
+    expect(projectOfEvent({ ...ev('x'), Action: 'exec_died' })).toBeUndefined();
+    expect(projectOfEvent({ ...ev('x'), Action: 'health_status' })).toBe('x');
     expect(projectOfEvent({ Type: 'container', Actor: { Attributes: {} } })).toBeUndefined();
     expect(projectOfEvent({ Type: 'network', Actor: { Attributes: { 'com.docker.compose.project': 'x' } } })).toBeUndefined();
     expect(projectOfEvent(null)).toBeUndefined();
@@ -147,12 +182,18 @@ describe('events', () => {
 
 describe('lifecycle: start() / stop()', () => {
   it('stop cancels the refreshes not yet started and closes the stream', async () => {
-    const src = new FakeSource([open([ev('immich')], 'hold')]);
+    const pushed = later();
+    const src = new FakeSource([pushed.script]);
     const w = watch(src);
+    pushed.push(ev('immich'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshed).toEqual(['immich']);
+    // inside the window: this one waits for the window's end, and stop comes first
+    pushed.push(ev('immich'));
     await vi.advanceTimersByTimeAsync(100);
     await w.stop();
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(refreshed).toEqual([]);
+    expect(refreshed).toEqual(['immich']);
     expect(src.attempts).toHaveLength(1);
   });
 
