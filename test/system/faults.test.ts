@@ -19,6 +19,8 @@ const ONE = `services:
 `;
 
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 interface ProcFacts {
   pid: number;
   pgid: number;
@@ -166,5 +168,163 @@ esac`;
     expect(st.stdout).toMatch(new RegExp(`${HANG}\\s+failed`));
     console.log(`[faults/hang] stackd: ${HANG} failed (${failed.lastResult?.reasonCode}: ${failed.lastResult?.reason}); ` +
       `${left.length} process(es) of the group left; ${NEXT} converged ${Math.round(((nextUp[0]?.atMs ?? 0) - (upCall?.atMs ?? 0)) / 1000)}s after the hang began; daemon up`);
+  });
+});
+
+/** Two cheap services: "exactly one container per service" means something. */
+const TWO = `services:
+  main:
+    image: ${BASE_IMAGE}
+    init: true
+    command: ["sleep", "100000"]
+  side:
+    image: ${BASE_IMAGE}
+    init: true
+    command: ["sleep", "100000"]
+`;
+
+/** Every container whose name or compose label says it belongs to project (labelled or not). */
+async function everyContainerOf(project: string): Promise<{ id: string; name: string; state: string; service: string }[]> {
+  const byLabel = await projectContainers(project);
+  const out = await run(['podman', 'ps', '-a', '--filter', `name=^${project}[-_]`, '--format', 'json'], { env: { PODMAN_IGNORE_CGROUPSV1_WARNING: '1' } });
+  const byName = JSON.parse(out.stdout || '[]') as { Id: string; Names: string[]; State: string; Labels: Record<string, string> | null }[];
+  const all = new Map<string, { id: string; name: string; state: string; service: string }>();
+  for (const c of byLabel) all.set(c.id, { id: c.id, name: c.name, state: c.state, service: c.labels['com.docker.compose.service'] ?? '' });
+  for (const c of byName) all.set(c.Id, { id: c.Id, name: c.Names[0] ?? '', state: c.State, service: c.Labels?.['com.docker.compose.service'] ?? '' });
+  return [...all.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function projectNetworkNames(project: string): Promise<string[]> {
+  const r = await run(['podman', 'network', 'ls', '--format', '{{.Name}}', '--filter', `label=com.docker.compose.project=${project}`], { env: { PODMAN_IGNORE_CGROUPSV1_WARNING: '1' } });
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+describe('fault: stackd SIGKILLed in the middle of a reconcile `up` and of a `down`', () => {
+  const UP = 'flt-kup';
+  const DOWN = 'flt-kdown';
+  const KEEP = 'flt-kkeep';
+  const STACKS = [UP, DOWN, KEEP];
+  const SLOW_S = 4;
+  let dir: string;
+  let daemon: Daemon;
+  let log: string;
+  const logs: string[] = [];
+
+  /** The wrapper calls still running (their process is alive): the killed stackd's orphans. */
+  const alive = async (lines: CallLine[]) => (await processes((p) => lines.some((l) => l.pid === p.pid))).map((p) => p.pid);
+
+  /** Restart stackd and wait until every compose call the killed one left behind has ended. */
+  async function restartAfterKill(before: CallLine[]): Promise<number[]> {
+    const orphans = await alive(before);
+    logs.push(daemon.logs);
+    await daemon.start();
+    await waitFor(async () => (await alive(before)).length === 0, 120_000, 'the killed stackd\'s compose calls to end');
+    return orphans;
+  }
+
+  /** Exactly one running container per service, nothing else of the project. */
+  async function expectOnePerService(project: string): Promise<string[]> {
+    const all = await everyContainerOf(project);
+    expect(all.map((c) => `${c.service}:${c.state}`), JSON.stringify(all)).toEqual(['main:running', 'side:running']);
+    return all.map((c) => c.id);
+  }
+
+  beforeAll(async () => {
+    for (const p of STACKS) await removeProject(p);
+    dir = await scratch('faults-kill');
+    log = join(dir, 'compose-calls.log');
+    // every `up` and `down` waits SLOW_S seconds before the real compose runs: the window the kill lands in
+    const slow = `case " $* " in *" up "*|*" down "*) sleep ${SLOW_S};; esac`;
+    const files: Record<string, string> = { 'compose.sh': composeWrapper(log, slow) };
+    for (const s of STACKS) files[`${s}/compose.yml`] = TWO;
+    await writeFiles(dir, files);
+    await run(['chmod', '+x', join(dir, 'compose.sh')]);
+    // concurrency 3 (all at once, so the kill finds every `up` in flight); quick retries, so the
+    // collisions of the restarted stackd with the killed one's leftover compose runs resolve in seconds
+    const yaml = configYaml(dir, STACKS.map((s) => `  - { name: ${s}, compose: [${dir}/${s}/compose.yml] }`).join('\n'),
+      { composeCommand: join(dir, 'compose.sh') }).replace('  concurrency: 2\n  retryBase: 60s\n', '  concurrency: 3\n  retryBase: 1s\n  retryMax: 4s\n');
+    expect(yaml).toContain('  retryBase: 1s\n');
+    await writeFile(join(dir, 'stackd.yaml'), yaml);
+    daemon = new Daemon(dir, join(dir, 'stackd.yaml'));
+  });
+
+  afterAll(async () => {
+    if (daemon?.running) await daemon.stop();
+    if (daemon) logs.push(daemon.logs);
+    if (dir) {
+      await writeFile(join(dir, '..', 'faults-kill-daemon.log'), logs.join('\n--- restart ---\n')).catch(() => undefined);
+      await writeFile(join(dir, '..', 'faults-kill-compose-calls.log'), await readFile(log, 'utf8').catch(() => '')).catch(() => undefined);
+      killPids(await alive(await calls(log)));
+    }
+    for (const p of STACKS) await removeProject(p);
+    if (dir) await cleanup(dir);
+  });
+
+  it('mid-`up` (the first start): restarted, every stack converges with one container per service and nothing orphaned', async () => {
+    await daemon.start();
+    // what was done: SIGKILL as soon as flt-kup's wrapper has logged its `up` (it sleeps, then runs compose)
+    await waitFor(async () => (await calls(log, UP, 'up')).length > 0, 60_000, `${UP}'s compose up to start`, () => daemon.logs.slice(-2000));
+    await daemon.kill();
+    const before = await calls(log);
+    const inFlight = before.filter((c) => / up( |$)/.test(c.argv));
+    expect(inFlight.length).toBeGreaterThanOrEqual(1);
+    const orphans = await restartAfterKill(before);
+    // the kill landed mid-step: the killed stackd's wrapper was still running when stackd came back
+    expect(orphans.length, 'compose calls of the killed stackd still running at the restart').toBeGreaterThanOrEqual(1);
+    console.log(`[faults/kill-up] done: SIGKILL while ${inFlight.length} compose up(s) were in flight (${inFlight.map((c) => c.argv.split(' ').slice(0, 2).join(' ')).join('; ')}); ` +
+      `${orphans.length} still running at the restart`);
+
+    // what stackd did: every stack converges (desired running: no state was saved yet, running is the default)
+    for (const s of STACKS) await daemon.waitStack(s, (x) => x.state === 'converged' && x.phase === 'idle', 'converged after the restart', 120_000);
+    // what was lost: nothing, and nothing doubled: one container per service by compose labels, none unlabelled
+    const results: string[] = [];
+    for (const s of STACKS) {
+      const ids = await expectOnePerService(s);
+      const st = await daemon.stack(s);
+      expect(st.containers.map((c) => c.id).sort()).toEqual([...ids].sort());
+      results.push(`${s}: ${ids.length} containers, ${(await calls(log, s, 'up')).length} compose up(s) in all`);
+    }
+    expect(daemon.running).toBe(true);
+    console.log(`[faults/kill-up] stackd after the restart: all converged; ${results.join('; ')}`);
+  });
+
+  it('mid-`down`: restarted, the stack is removed (its persisted level), the others keep their very containers', async () => {
+    for (const s of STACKS) await daemon.waitStack(s, (x) => x.state === 'converged' && x.phase === 'idle', 'converged');
+    const upIds = await expectOnePerService(UP);
+    const keepIds = await expectOnePerService(KEEP);
+    const downBefore = await expectOnePerService(DOWN);
+    expect(await projectNetworkNames(DOWN)).toEqual([`${DOWN}_default`]);
+    const downsBefore = (await calls(log, DOWN, 'down')).length;
+
+    // what was done: `stackctl down` (its job follows the daemon), SIGKILL once the wrapper logged the `down`
+    const pending = daemon.ctl('down', DOWN);
+    await waitFor(async () => (await calls(log, DOWN, 'down')).length > downsBefore, 60_000, `${DOWN}'s compose down to start`, () => daemon.logs.slice(-2000));
+    await daemon.kill();
+    const ctl = await pending;
+    const before = await calls(log);
+    // the level was saved before the run started: on disk, flt-kdown wants `removed`
+    const saved = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { stacks: Record<string, { desired: string }> };
+    expect(saved.stacks[DOWN]?.desired).toBe('removed');
+    // killed before compose ran: the containers are all still there at the kill
+    expect((await everyContainerOf(DOWN)).map((c) => c.id).sort()).toEqual([...downBefore].sort());
+    const orphans = await restartAfterKill(before);
+    expect(orphans.length).toBeGreaterThanOrEqual(1);
+    console.log(`[faults/kill-down] done: SIGKILL while ${DOWN}'s compose down was in flight (stackctl down exited ${ctl.code}: ${ctl.stderr.trim().split('\n').at(-1) ?? ''}); ` +
+      `state.json said desired=removed; ${orphans.length} compose call(s) of the killed stackd still running at the restart`);
+
+    // what stackd did: flt-kdown removed (no container, no network), the others untouched
+    const gone = await daemon.waitStack(DOWN, (x) => x.state === 'removed' && x.phase === 'idle', 'removed after the restart', 120_000);
+    expect(gone.desired).toBe('removed');
+    expect(gone.containers).toEqual([]);
+    expect(await everyContainerOf(DOWN)).toEqual([]);
+    await waitFor(async () => (await projectNetworkNames(DOWN)).length === 0, 30_000, `${DOWN}'s network to be gone`);
+    for (const s of [UP, KEEP]) await daemon.waitStack(s, (x) => x.state === 'converged' && x.phase === 'idle', 'converged after the restart');
+    expect(await expectOnePerService(UP)).toEqual(upIds);
+    expect(await expectOnePerService(KEEP)).toEqual(keepIds);
+    // and it stays removed: nothing brings it back after the restart's reconciles settle
+    await sleep(3_000);
+    expect(await everyContainerOf(DOWN)).toEqual([]);
+    expect(daemon.running).toBe(true);
+    console.log(`[faults/kill-down] stackd after the restart: ${DOWN} removed (0 containers, 0 networks); ${UP} and ${KEEP} kept the same ${upIds.length + keepIds.length} containers`);
   });
 });
