@@ -5,9 +5,10 @@
 // Every describe runs its own daemon on its own stacks, so one fault never leaks into the next.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BASE_IMAGE, Daemon, cleanup, configYaml, projectContainers, removeProject, run, scratch, waitFor, writeFiles,
+  BASE_IMAGE, Daemon, ROOT, cleanup, configYaml, projectContainers, removeProject, run, scratch, waitFor, writeFiles,
 } from './harness.js';
 
 /** One cheap long-running service: no healthcheck, init so SIGTERM ends it at once. */
@@ -326,5 +327,135 @@ describe('fault: stackd SIGKILLed in the middle of a reconcile `up` and of a `do
     expect(await everyContainerOf(DOWN)).toEqual([]);
     expect(daemon.running).toBe(true);
     console.log(`[faults/kill-down] stackd after the restart: ${DOWN} removed (0 containers, 0 networks); ${UP} and ${KEEP} kept the same ${upIds.length + keepIds.length} containers`);
+  });
+});
+
+/** VmRSS of a process in kB, from /proc/<pid>/status. */
+async function rssKb(pid: number): Promise<number> {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(m[1]);
+}
+
+/** The job table's limit as the daemon under test was built with it (dist/supervisor/jobs.js). */
+async function keepFinished(): Promise<number> {
+  const m = /export const KEEP_FINISHED = (\d+);/.exec(await readFile(join(ROOT, 'dist/supervisor/jobs.js'), 'utf8'));
+  if (!m) throw new Error('KEEP_FINISHED not found in dist/supervisor/jobs.js');
+  return Number(m[1]);
+}
+
+describe('fault: a trigger storm (1,000 API requests across 20 stacks within seconds)', () => {
+  const N = 20;
+  const REQUESTS = 1_000;
+  const STACKS = Array.from({ length: N }, (_, i) => `flt-s${String(i + 1).padStart(2, '0')}`);
+  let dir: string;
+  let daemon: Daemon;
+  let log: string;
+
+  beforeAll(async () => {
+    for (const p of STACKS) await removeProject(p);
+    dir = await scratch('faults-storm');
+    log = join(dir, 'compose-calls.log');
+    const files: Record<string, string> = { 'compose.sh': composeWrapper(log) };
+    for (const s of STACKS) files[`${s}/compose.yml`] = ONE;
+    await writeFiles(dir, files);
+    await run(['chmod', '+x', join(dir, 'compose.sh')]);
+    await writeFile(join(dir, 'stackd.yaml'),
+      configYaml(dir, STACKS.map((s) => `  - { name: ${s}, compose: [${dir}/${s}/compose.yml] }`).join('\n'), { composeCommand: join(dir, 'compose.sh') }));
+    daemon = new Daemon(dir, join(dir, 'stackd.yaml'));
+    await daemon.start();
+    for (const s of STACKS) await daemon.waitStack(s, (x) => x.state === 'converged' && x.phase === 'idle', 'converged at start', 240_000);
+  });
+
+  afterAll(async () => {
+    if (daemon?.running) await daemon.stop();
+    if (dir) {
+      await writeFile(join(dir, '..', 'faults-storm-daemon.log'), daemon?.logs ?? '').catch(() => undefined);
+      await writeFile(join(dir, '..', 'faults-storm-compose-calls.log'), await readFile(log, 'utf8').catch(() => '')).catch(() => undefined);
+    }
+    for (const p of STACKS) await removeProject(p);
+    if (dir) await cleanup(dir);
+  });
+
+  it('every request answered, at most 2 compose ups per stack, every stack back, the job table bounded; RSS reported', async () => {
+    // make each stack need exactly one `up`: its container removed behind stackd's back (repair: none, so
+    // stackd only notes it), then the storm asks for `up` 50 times per stack
+    for (const s of STACKS) {
+      const ids = (await projectContainers(s)).map((c) => c.id);
+      expect(ids).toHaveLength(1);
+      expect((await run(['podman', 'rm', '-f', '-t', '0', ...ids], { env: { PODMAN_IGNORE_CGROUPSV1_WARNING: '1' } })).code).toBe(0);
+    }
+    for (const s of STACKS) await daemon.waitStack(s, (x) => x.containers.length === 0, 'its container seen gone', 30_000);
+    const upsBefore = new Map<string, number>();
+    for (const s of STACKS) upsBefore.set(s, (await calls(log, s, 'up')).length);
+    const pid = daemon.pid;
+    if (pid === undefined) throw new Error('stackd is not running');
+    const rssBefore = await rssKb(pid);
+    const logOffset = daemon.logs.length;
+
+    // what was done: 1,000 POST /v1/stacks/<name>/up, all at once over a pool of 32 unix-socket connections
+    const pool = new Pool('http://stackd', { socketPath: daemon.socket, connections: 32 });
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: REQUESTS }, async (_, i) => {
+      const stack = STACKS[i % N] as string;
+      try {
+        const r = await pool.request({ path: `/v1/stacks/${stack}/up`, method: 'POST', headersTimeout: 60_000, bodyTimeout: 60_000 });
+        const body = await r.body.json() as { job?: { id: string } };
+        return { stack, status: r.statusCode, job: body.job?.id ?? '', ms: Date.now() - started };
+      } catch (err) {
+        return { stack, status: `error ${(err as { code?: string }).code ?? String(err)}`, job: '', ms: Date.now() - started };
+      }
+    }));
+    const burstMs = Date.now() - started;
+    const byStatus = new Map<string, number>();
+    for (const a of answers) byStatus.set(String(a.status), (byStatus.get(String(a.status)) ?? 0) + 1);
+    console.log(`[faults/storm] done: ${REQUESTS} POST up across ${N} stacks; all answered within ${burstMs} ms; status codes: ${JSON.stringify(Object.fromEntries(byStatus))}`);
+    // every request answered, none refused or hung
+    expect(Object.fromEntries(byStatus)).toEqual({ 202: REQUESTS });
+
+    // every job the storm made finishes (followed through the jobs API, bounded long-polls)
+    const jobIds = [...new Set(answers.map((a) => a.job))];
+    const finished = new Map<string, string>();
+    await waitFor(async () => {
+      for (const id of jobIds) {
+        if (finished.has(id)) continue;
+        const r = await pool.request({ path: `/v1/jobs/${id}?wait=2000`, method: 'GET', headersTimeout: 30_000 });
+        const body = await r.body.json() as { job?: { status: string } };
+        expect(r.statusCode).toBe(200);
+        if (body.job?.status === 'done' || body.job?.status === 'failed') finished.set(id, body.job.status);
+      }
+      return finished.size === jobIds.length;
+    }, 240_000, 'every job of the storm to finish', () => `${finished.size}/${jobIds.length} finished`);
+    expect([...finished.values()].every((st) => st === 'done'), JSON.stringify([...finished])).toBe(true);
+
+    // what stackd did: per stack, 1 or 2 compose ups for the whole burst; every stack back with one container
+    const upsPerStack: Record<string, number> = {};
+    for (const s of STACKS) upsPerStack[s] = (await calls(log, s, 'up')).length - (upsBefore.get(s) ?? 0);
+    const reconcilesPerStack = STACKS.map((s) => daemon.logs.slice(logOffset).split('\n').filter((l) => l.includes(`"stack":"${s}"`) && (l.includes('"msg":"reconciled"') || l.includes('"msg":"reconcile failed"'))).length);
+    for (const s of STACKS) {
+      expect(upsPerStack[s], s).toBeGreaterThanOrEqual(1);
+      expect(upsPerStack[s], s).toBeLessThanOrEqual(2);
+      const st = await daemon.waitStack(s, (x) => x.state === 'converged' && x.phase === 'idle', 'converged after the storm', 60_000);
+      expect(st.containers).toHaveLength(1);
+      expect((await projectContainers(s)).map((c) => c.state)).toEqual(['running']);
+    }
+
+    // the job table stays bounded: stackd_jobs (the table's size) is at most KEEP_FINISHED plus what is open,
+    // and here exactly the jobs the storm made (requests that would only repeat a queued job joined it)
+    const limit = await keepFinished();
+    const metrics = await (await pool.request({ path: '/metrics', method: 'GET' })).body.text();
+    const m = /^stackd_jobs (\d+)$/m.exec(metrics);
+    expect(m, 'stackd_jobs in /metrics').not.toBeNull();
+    const tableSize = Number(m?.[1]);
+    expect(tableSize).toBeLessThanOrEqual(limit);
+    expect(tableSize).toBe(jobIds.length);
+    expect(jobIds.length).toBeLessThan(REQUESTS);
+    const rssAfter = await rssKb(pid);
+    await pool.close();
+    expect(daemon.running).toBe(true);
+    console.log(`[faults/storm] stackd: ${jobIds.length} distinct jobs for ${REQUESTS} requests (job table ${tableSize}, limit ${limit} finished); ` +
+      `compose ups per stack ${JSON.stringify(Object.values(upsPerStack).reduce<Record<number, number>>((acc, n) => ({ ...acc, [n]: (acc[n] ?? 0) + 1 }), {}))} (ups: stacks); ` +
+      `reconcile verdicts logged per stack min ${Math.min(...reconcilesPerStack)} max ${Math.max(...reconcilesPerStack)}; ` +
+      `RSS before ${Math.round(rssBefore / 1024)} MB, after ${Math.round(rssAfter / 1024)} MB (reported, not asserted)`);
   });
 });
