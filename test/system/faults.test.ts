@@ -3,7 +3,7 @@
 // hangs) each call. Each test records what was done, what stackd did, and what was lost (nothing): the
 // records go to the test output and to faults-*.log beside the scratch folders for whoever reads a failure.
 // Every describe runs its own daemon on its own stacks, so one fault never leaks into the next.
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,6 +195,13 @@ async function everyContainerOf(project: string): Promise<{ id: string; name: st
   return [...all.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** Ids of a project's containers, asserting exactly one running container per service of TWO and nothing else. */
+async function expectOnePerService(project: string): Promise<string[]> {
+  const all = await everyContainerOf(project);
+  expect(all.map((c) => `${c.service}:${c.state}`), JSON.stringify(all)).toEqual(['main:running', 'side:running']);
+  return all.map((c) => c.id);
+}
+
 async function projectNetworkNames(project: string): Promise<string[]> {
   const r = await run(['podman', 'network', 'ls', '--format', '{{.Name}}', '--filter', `label=com.docker.compose.project=${project}`], { env: { PODMAN_IGNORE_CGROUPSV1_WARNING: '1' } });
   return r.stdout.split('\n').filter(Boolean);
@@ -221,13 +228,6 @@ describe('fault: stackd SIGKILLed in the middle of a reconcile `up` and of a `do
     await daemon.start();
     await waitFor(async () => (await alive(before)).length === 0, 120_000, 'the killed stackd\'s compose calls to end');
     return orphans;
-  }
-
-  /** Exactly one running container per service, nothing else of the project. */
-  async function expectOnePerService(project: string): Promise<string[]> {
-    const all = await everyContainerOf(project);
-    expect(all.map((c) => `${c.service}:${c.state}`), JSON.stringify(all)).toEqual(['main:running', 'side:running']);
-    return all.map((c) => c.id);
   }
 
   beforeAll(async () => {
@@ -457,5 +457,96 @@ describe('fault: a trigger storm (1,000 API requests across 20 stacks within sec
       `compose ups per stack ${JSON.stringify(Object.values(upsPerStack).reduce<Record<number, number>>((acc, n) => ({ ...acc, [n]: (acc[n] ?? 0) + 1 }), {}))} (ups: stacks); ` +
       `reconcile verdicts logged per stack min ${Math.min(...reconcilesPerStack)} max ${Math.max(...reconcilesPerStack)}; ` +
       `RSS before ${Math.round(rssBefore / 1024)} MB, after ${Math.round(rssAfter / 1024)} MB (reported, not asserted)`);
+  });
+});
+
+describe('fault: the config is replaced while a reconcile of a stack it removes is running', () => {
+  const GONE = 'flt-gone';
+  const STAY = 'flt-stay';
+  let dir: string;
+  let daemon: Daemon;
+  let log: string;
+  let cfgPath: string;
+
+  const yamlFor = (names: string[], extra = '') =>
+    configYaml(dir, names.map((s) => `  - { name: ${s}, compose: [${dir}/${s}/compose.yml] }`).join('\n'), { composeCommand: join(dir, 'compose.sh'), extra });
+
+  beforeAll(async () => {
+    for (const p of [GONE, STAY]) await removeProject(p);
+    dir = await scratch('faults-reload');
+    log = join(dir, 'compose-calls.log');
+    cfgPath = join(dir, 'stackd.yaml');
+    // flt-gone's `up` waits 10 s before compose runs; every call logs its end too ("END <exit code>")
+    const wrapper = `#!/bin/sh
+echo "$(date +%s%3N) $$ $*" >> ${log}
+case " $* " in *" -p ${GONE} "*" up "*) sleep 10;; esac
+podman compose "$@"
+rc=$?
+echo "$(date +%s%3N) $$ END $rc $*" >> ${log}
+exit $rc
+`;
+    await writeFiles(dir, { 'compose.sh': wrapper, [`${GONE}/compose.yml`]: TWO, [`${STAY}/compose.yml`]: TWO });
+    await run(['chmod', '+x', join(dir, 'compose.sh')]);
+    await writeFile(cfgPath, yamlFor([GONE, STAY]));
+    daemon = new Daemon(dir, cfgPath);
+  });
+
+  afterAll(async () => {
+    if (daemon?.running) await daemon.stop();
+    if (dir) {
+      await writeFile(join(dir, '..', 'faults-reload-daemon.log'), daemon?.logs ?? '').catch(() => undefined);
+      await writeFile(join(dir, '..', 'faults-reload-compose-calls.log'), await readFile(log, 'utf8').catch(() => '')).catch(() => undefined);
+      killPids((await processes((p) => p.cmdline.includes(join(dir, 'compose.sh')))).map((p) => p.pid));
+    }
+    for (const p of [GONE, STAY]) await removeProject(p);
+    if (dir) await cleanup(dir);
+  });
+
+  it('the running reconcile finishes, then removedStacks (down) applies; no crash, the daemon keeps serving', async () => {
+    await daemon.start();
+    await daemon.waitStack(STAY, (x) => x.state === 'converged' && x.phase === 'idle', 'converged', 120_000);
+    const stayBefore = await expectOnePerService(STAY);
+    await waitFor(async () => (await calls(log, GONE, 'up')).length > 0, 60_000, `${GONE}'s compose up to start`, () => daemon.logs.slice(-2000));
+    const upStart = (await calls(log, GONE, 'up'))[0] as CallLine;
+
+    // what was done: the config replaced (a new file renamed over it, as a Nix switch does) without flt-gone,
+    // removedStacks: down, while flt-gone's `up` is still in its wrapper
+    const reloads = () => daemon.logs.split('\n').filter((l) => l.includes('"msg":"config reloaded"')).length;
+    const before = reloads();
+    await writeFile(`${cfgPath}.new`, yamlFor([STAY], 'removedStacks: down'));
+    await rename(`${cfgPath}.new`, cfgPath);
+    await waitFor(async () => reloads() > before, 30_000, 'stackd to reload the config', () => daemon.logs.slice(-2000));
+    const reloadedAt = Date.now();
+    expect(reloadedAt).toBeLessThan(upStart.atMs + 10_000);
+    console.log(`[faults/reload] done: config replaced ${reloadedAt - upStart.atMs} ms after ${GONE}'s compose up began (it takes 10 s+), removedStacks: down`);
+
+    // what stackd did: the `up` ran to its end (exit 0, not cut off), its reconcile reported ok, and only then
+    // the stack was retired (removedStacks: down goes through the podman API: containers and network removed)
+    const lines = () => daemon.logs.split('\n').filter((l) => l.includes(`"stack":"${GONE}"`)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    await waitFor(async () => lines().some((l) => l['intent'] === 'retire-down'), 90_000, `${GONE} to be retired`, () => daemon.logs.slice(-3000));
+    const all = await calls(log, GONE);
+    const upEnd = all.find((c) => c.argv.startsWith('END ') && / up( |$)/.test(c.argv));
+    expect(upEnd?.argv, all.map((c) => c.argv).join('\n')).toMatch(/^END 0 /);
+    const upVerdict = lines().find((l) => l['intent'] === 'running' && l['msg'] === 'reconciled');
+    const retiring = lines().find((l) => l['msg'] === 'retiring a stack that left the config');
+    const retired = lines().find((l) => l['intent'] === 'retire-down');
+    expect(upVerdict, daemon.logs.slice(-3000)).toMatchObject({ result: 'ok' });
+    expect(retired).toMatchObject({ result: 'ok', reasonCode: 'not-configured' });
+    expect(Number(retiring?.['time'])).toBeGreaterThanOrEqual(Number(upVerdict?.['time']));
+    expect(Number(retiring?.['time'])).toBeGreaterThanOrEqual(upEnd?.atMs ?? Infinity);
+    // nothing of flt-gone is left (containers, network); it leaves status once retired
+    await waitFor(async () => (await everyContainerOf(GONE)).length === 0 && (await projectNetworkNames(GONE)).length === 0, 30_000, `${GONE} gone from podman`);
+    await waitFor(async () => !(await daemon.status()).some((s) => s.name === GONE), 30_000, `${GONE} to leave status`);
+    console.log(`[faults/reload] stackd: ${GONE}'s compose up ended with exit ${upEnd?.argv.split(' ')[1]} at +${(upEnd?.atMs ?? 0) - upStart.atMs} ms ` +
+      `(reconcile ${String(upVerdict?.['result'])} in ${String(upVerdict?.['durationMs'])} ms); retired (down) at +${Number(retiring?.['time']) - upStart.atMs} ms: ` +
+      `${String(retired?.['result'])} in ${String(retired?.['durationMs'])} ms; 0 containers and 0 networks of ${GONE} left; it left status`);
+
+    // no crash, the daemon keeps serving, the stack that stayed was not touched and still takes requests
+    expect(daemon.running).toBe(true);
+    expect(daemon.logs).not.toMatch(/"level":(50|60)/);
+    expect(await expectOnePerService(STAY)).toEqual(stayBefore);
+    const up = await daemon.ctl('up', STAY);
+    expect(up.code, up.stderr).toBe(0);
+    expect(await expectOnePerService(STAY)).toEqual(stayBefore);
   });
 });
