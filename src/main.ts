@@ -109,6 +109,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   let podmanUp = false;
   const metrics: Metrics = new Metrics({
     listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp,
+    jobCount: () => supervisor.jobCount,
     deployUnhealthy: (stack) => healthWatch.isAlerted(stack),
   });
   // Gotify / ntfy / webhook: once per state change, never per retry; a failing notifier never fails the work

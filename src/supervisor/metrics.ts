@@ -9,6 +9,8 @@ export interface MetricsSource {
   listStacks(): StackStatus[];
   queueDepth(): number;
   podmanUp(): boolean;
+  /** jobs held in memory (open ones plus at most KEEP_FINISHED finished), so the bound can be watched */
+  jobCount?(): number;
   /** true while the health watch window's alert about the stack is out (HealthWatch.isAlerted) */
   deployUnhealthy?(stack: string): boolean;
 }
@@ -54,6 +56,10 @@ export class Metrics {
     new Gauge({
       name: 'stackd_queue_depth', help: 'Reconciles queued or running', registers,
       collect() { this.set(source.queueDepth()); },
+    });
+    new Gauge({
+      name: 'stackd_jobs', help: 'Jobs held in memory: the unfinished ones plus the most recent finished ones (bounded)', registers,
+      collect() { this.set(source.jobCount?.() ?? 0); },
     });
     new Gauge({
       name: 'stackd_podman_up', help: '1 when the podman API answered the last request', registers,

@@ -172,6 +172,11 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     return this.queue.runExclusive(stack, 'updating', task);
   }
 
+  /** jobs in the table (open plus recent finished), for the stackd_jobs gauge */
+  get jobCount(): number {
+    return this.jobs.size;
+  }
+
   get queueDepth(): number {
     return this.queue.depth;
   }

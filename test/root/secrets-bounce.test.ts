@@ -4,28 +4,12 @@
 // as root (argv, as systemd would split them; no system manager in the lab). stackd runs as the lab user under
 // its systemd user manager with the stack's thin unit active. Shown: the data dir and the env file (0600) are
 // the user's, the env file holds the new value, and the bounce caused exactly one reconcile of the stack.
-import { execFile } from 'node:child_process';
 import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAB_USER as USER, REPO, asLab, get as getOn, run, waitFor } from './lab.js';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const AS_LAB = join(REPO, 'test/lab/as-lab.sh');
-const USER = process.env['STACKD_LAB_USER'] ?? 'stackdlab';
 const STACK = 'sbounce';
-
-function run(argv: string[], opts: { allowFail?: boolean } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    execFile(argv[0] ?? '', argv.slice(1), { timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      if (code !== 0 && !opts.allowFail) rej(new Error(`${argv.join(' ')} exited ${code}: ${stderr}`));
-      else res({ code, stdout, stderr });
-    });
-  });
-}
-const asLab = (...argv: string[]) => run([AS_LAB, ...argv]);
 
 /** systemd's command-line splitting, as far as the shipped unit uses it: words, and '…' quoted words. */
 export function splitCommandLine(line: string): string[] {
@@ -42,26 +26,7 @@ let dir = '';
 let sock = '';
 let unitDir = '';
 
-async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function get(path: string): Promise<{ status: number; body: string }> {
-  return new Promise((res, rej) => {
-    const req = request({ socketPath: sock, path }, (r) => {
-      let body = '';
-      r.setEncoding('utf8');
-      r.on('data', (d: string) => { body += d; });
-      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-    });
-    req.on('error', rej);
-    req.end();
-  });
-}
+const get = (path: string) => getOn(sock, path);
 
 async function reconciles(): Promise<number> {
   const { body } = await get('/metrics');

@@ -149,6 +149,11 @@ export class Daemon {
     await this.exited;
   }
 
+  /** the daemon's process id while it runs (for /proc/<pid>/status) */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   get running(): boolean {
     return !!this.child && this.child.exitCode === null;
   }

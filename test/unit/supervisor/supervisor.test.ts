@@ -239,6 +239,8 @@ describe('joining', () => {
     const jobs = await Promise.all(Array.from({ length: 100 }, () => sup.request('app', 'up')));
     expect(sup.getStack('app')?.phase).toBe('queued');
     expect(new Set(jobs.map((j) => j.id)).size).toBe(1);
+    // the table (what stackd_jobs reports) holds web's job and the one shared job
+    expect(sup.jobCount).toBe(2);
     expect(w.stateStore.saves.length - savesBefore).toBeLessThanOrEqual(1);
     gate.resolve();
     expect((await finished(sup, jobs[0] as Job)).status).toBe('done');
