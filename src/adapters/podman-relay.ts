@@ -9,7 +9,8 @@
 // podman.composeInfoCache) so a restarted or upgraded podman is seen soon after.
 //
 // Everything else — bodies, chunked streams (pull progress, events), hijacked attach/exec connections — is
-// piped both ways as it comes. A podman that does not answer is a 502 with podman's error in the body.
+// piped both ways as it comes. A podman that cannot be reached gets the client's connection closed unanswered,
+// as podman's own missing socket would; any other failure of the relay is a 502 saying so.
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -191,8 +192,15 @@ function endToEnd(raw: readonly string[]): string[] {
   return out;
 }
 
+/** connect-level failures: podman's socket is missing, refused or not ours (nothing was answered) */
+const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'EACCES', 'ECONNRESET', 'EPIPE']);
+
 function badGateway(res: ServerResponse, err: unknown): void {
-  if (res.headersSent) {
+  // Podman not there: close without an answer, as podman's own socket would, so compose and podman's wrapper
+  // say what they say when podman is down ("Cannot connect to Podman", "Cannot connect to the Docker
+  // daemon") and stackd's reasons stay podman-unreachable, not a relay's 502.
+  if (res.headersSent || UNREACHABLE.has((err as NodeJS.ErrnoException | undefined)?.code ?? '')) {
+    res.socket?.destroy();
     res.destroy();
     return;
   }
