@@ -42,7 +42,10 @@ export class PodmanRelay {
   private server?: Server;
   private readonly copies = new Map<string, Copy>();
   private readonly fetching = new Map<string, Promise<Copy>>();
-  private readonly agent = new Agent({ keepAlive: true });
+  // No keep-alive towards podman: a socket-activated podman.service exits after a few idle seconds, and a
+  // kept connection then dies under the next request (ECONNRESET after podman may already have acted on it).
+  // One connection per request follows compose's own connections and costs ~0.1 ms on a unix socket.
+  private readonly agent = new Agent({ keepAlive: false });
   /** hijacked connections: the server no longer tracks them, and close() would wait for them */
   private readonly tunnels = new Set<Socket>();
   private readonly now: () => number;

@@ -11,7 +11,7 @@ import type { ComposeModel, DesiredState, ObservedContainer, ReasonCode, Reconci
 import { parseContainerList, selectProjectContainers } from '../core/podman-parse.js';
 import type { ObservedStore } from './observed-store.js';
 import { replacePodmanComposeNetwork } from './adopt-network.js';
-import { removeDependents, removeProjectContainer } from './remove-container.js';
+import { removeDependents, removeProjectContainer, removeRecreateLeftover } from './remove-container.js';
 import type { ComposeOutcome, ComposePort, ComposeProviderVerdict, ComposeSpec, FilesPort, PodmanPort } from './ports.js';
 import { readStackInputs, type StackInputs } from './stack-inputs.js';
 
@@ -209,7 +209,10 @@ export class Reconciler {
   private async freeNamespaceHolder(stack: StackConfig, stderr: string, log: Logger): Promise<boolean> {
     const dep = parseDependentContainers(stderr);
     if (!dep) return false;
-    return removeDependents(this.deps.podman, dep, await this.observe(stack), log);
+    const containers = await this.observe(stack);
+    if (!(await removeDependents(this.deps.podman, dep, containers, log))) return false;
+    await removeRecreateLeftover(this.deps.podman, dep.container, containers, log);
+    return true;
   }
 
   private async bringDown(stack: StackConfig, desired: 'stopped' | 'removed', log: Logger): Promise<Failure | undefined> {

@@ -47,3 +47,26 @@ export async function removeProjectContainer(
     await podman.removeContainer(id, { force: true });
   }
 }
+
+/**
+ * compose recreates a container by first creating the new one as `<old id, 12 hex>_<name>`, then removing the
+ * old one and renaming the new. When podman refused the removal (dependents), that new container stays behind
+ * under the temporary name, and the retried `up` wants the same name again ("the container name
+ * "2f01d07cf9df_f-holder-holder-1" is already in use"), unless compose happens to scale it away first. So it is
+ * removed with the dependents: compose makes it again.
+ */
+export async function removeRecreateLeftover(
+  podman: Pick<PodmanPort, 'removeContainer'>,
+  holderId: string,
+  projectContainers: readonly ObservedContainer[],
+  log: Logger,
+): Promise<void> {
+  const holder = ownedBy(projectContainers, holderId);
+  if (!holder) return;
+  const temporary = `${holder.id.slice(0, 12)}_${holder.name}`;
+  for (const c of projectContainers) {
+    if (c.name !== temporary || c.id === holder.id) continue;
+    log.warn({ container: c.name, id: c.id }, 'removing the container compose left under its temporary name when the recreate failed; compose makes it again');
+    await podman.removeContainer(c.id, { force: true });
+  }
+}

@@ -364,6 +364,19 @@ describe('Reconciler: the network-holder retry', () => {
     expect(app?.id).not.toBe(ids.app);
   });
 
+  it('the new holder compose left under its temporary name (<old id>_<name>) is removed too, so the retried up can make it again', async () => {
+    const t = setup();
+    const ids = t.w.podman.seedDemo();
+    const holderName = t.w.podman.project('demo').find((c) => c.id === ids.holder)?.name ?? '';
+    const leftover = t.w.podman.add({ project: 'demo', service: 'holder', name: `${ids.holder.slice(0, 12)}_${holderName}`, state: 'created' });
+    const unrelated = t.w.podman.add({ project: 'demo', service: 'holder', name: `abcdefabcdef_${holderName}`, state: 'created' });
+    t.w.compose.script('up', fail(dependentStderr(ids.holder, ids.app)));
+    const r = await t.run();
+    expect(r.result, r.reason).toBe('ok');
+    expect(t.w.podman.mutations()).toEqual([`removeContainer ${ids.app}`, `removeContainer ${leftover.Id}`]);
+    expect(t.w.podman.containers.has(unrelated.Id)).toBe(true);
+  });
+
   it('the dependent belongs to another project: it is not removed and the failure stands', async () => {
     const t = setup();
     const ids = t.w.podman.seedDemo();
