@@ -36,6 +36,17 @@ export function makeRedactor(secretValues: Iterable<string>, options: RedactorOp
   return (text) => text.replace(pattern, () => REDACTED);
 }
 
+/** A copy of `value` with every string in it (not the keys) passed through `redact`: for a whole answer at once. */
+export function redactStrings<T>(value: T, redact: (text: string) => string): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
 /**
  * The shapes a value takes in what compose, podman and our own logs print, for the whole value and each of its
  * lines: as is; JSON-escaped (pino's log lines, our API's bodies); JSON-escaped twice (a JSON error body logged
