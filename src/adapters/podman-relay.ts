@@ -201,7 +201,10 @@ function badGateway(res: ServerResponse, err: unknown): void {
   res.end(JSON.stringify({ message, cause: message, response: 502 }));
 }
 
-/** A socket left by a stackd that died may be removed; anything else at the path is refused, never deleted. */
+/**
+ * A socket left by a stackd that died may be removed; one something still listens on (another stackd's relay,
+ * whose compose runs would lose podman) and anything else at the path are refused, never deleted.
+ */
 async function removeStaleSocket(p: string): Promise<void> {
   const st = await lstat(p).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
@@ -211,5 +214,17 @@ async function removeStaleSocket(p: string): Promise<void> {
   if (!st.isSocket()) {
     throw new Error(`${p} exists and is not a socket (stackd's podman relay would listen there); move it away or set podman.composeInfoCache: 0`);
   }
+  if (await accepts(p)) {
+    throw new Error(`${p}: another process listens there (another stackd's podman relay?); stop it, or give this stackd its own api.socket directory`);
+  }
   await rm(p, { force: true });
+}
+
+/** Whether a listener accepts connections on the unix socket `p` (a stale file refuses them). */
+function accepts(p: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(p);
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'ECONNREFUSED' && err.code !== 'ENOENT'));
+  });
 }
