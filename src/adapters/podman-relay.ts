@@ -65,19 +65,20 @@ export class PodmanRelay {
     // compose keeps idle connections; a stream (events, a long pull) may be quiet for minutes
     server.keepAliveTimeout = 5_000;
     server.requestTimeout = 0;
-    // 0600 from the first moment: the umask covers the window between bind and chmod
-    const oldMask = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+    // 0600 from the first moment. node binds inside listen(), synchronously, so the umask is set around that
+    // call only: held across an await it would apply to whatever else the process creates meanwhile.
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const oldMask = process.umask(0o177);
+      try {
         server.listen(this.opts.listenPath, () => {
           server.off('error', reject);
           resolve();
         });
-      });
-    } finally {
-      process.umask(oldMask);
-    }
+      } finally {
+        process.umask(oldMask);
+      }
+    });
     await chmod(this.opts.listenPath, 0o600);
     this.server = server;
   }
