@@ -23,6 +23,8 @@ export interface CheckerDeps {
   podman: Pick<PodmanPort, 'listProjectContainers' | 'inspectContainer' | 'info'>;
   systemctl: Pick<SystemctlPort, 'isEnabled'>;
   files: FilesPort;
+  /** compose's environment, for the interpolated env values the redactor hides (none offline) */
+  childEnv?: Readonly<Record<string, string>>;
   /** read-only orphan search of the timer GC */
   findOrphanUnits: () => Promise<OrphanUnit[]>;
   config: () => Pick<Config, 'stacks' | 'staleHealth'>;
@@ -74,7 +76,7 @@ export class Checker {
   private async stack(stack: StackConfig): Promise<StackCheck> {
     // A missing env file (secrets not decrypted yet, or a CI checkout) is checked without: compose then
     // says whether a variable it needs is missing. Inputs, redactor and invocation as the reconciler builds them.
-    const inputs = await readStackInputs(stack, this.deps.files, {});
+    const inputs = await readStackInputs(stack, this.deps.files, this.deps.childEnv ?? {});
     return redactStrings(await this.checkStack(stack, inputs), inputs.redact);
   }
 
