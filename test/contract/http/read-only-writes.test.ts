@@ -189,6 +189,12 @@ describe('over a real TCP socket (listenTcp, the built read-only app)', () => {
         expect(Number(code), `${JSON.stringify(bytes)} → ${code}`).toBeGreaterThanOrEqual(400);
       }
     }
+    // CONNECT and an Upgrade reach no route at all: node closes the connection without an answer
+    for (const bytes of ['CONNECT stackd:80 HTTP/1.1\r\nHost: stackd:80\r\n\r\n',
+      `GET ${routes[0] ?? '/'} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`]) {
+      const codes = statusLines(await raw(port, bytes));
+      for (const code of codes) expect(Number(code), JSON.stringify(bytes)).toBeGreaterThanOrEqual(400);
+    }
     expect(writes()).toBe(0);
     // and it still serves reads
     expect(statusLines(await raw(port, 'GET /v1/stacks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))).toEqual(['200']);
