@@ -209,16 +209,6 @@ describe('a planted secret with $, quotes, spaces, a line break and regex specia
     expect(await daemon.stop()).toBe(0);
     captured['daemon log'] = daemon.logs;
 
-    // the captures are real: each stack and its failure is in them, and each path showed the value, hidden
-    expect(captured['stackctl status']).toMatch(/sl-required\s+failed/);
-    expect(captured['stackctl update sl-image --dry-run']).toContain('localhost:5000/lab/***:1');
-    expect(captured['stackctl check sl-image']).toContain('image \\"***\\" names no registry');
-    expect(captured['tcp /stacks/sl-required (status page)']).toContain('missing a value: ***');
-    expect(captured['tcp / (status page)']).toContain('sl-image');
-    expect(captured['webhook']).toContain('sl-required');
-    expect(captured['socket /metrics']).toContain('stackd_');
-    expect(captured['daemon log']).toContain('sl-image');
-
     const forms = forbiddenForms();
     const leaks: string[] = [];
     for (const [where, text] of Object.entries(captured)) {
@@ -227,5 +217,15 @@ describe('a planted secret with $, quotes, spaces, a line break and regex specia
       }
     }
     expect(leaks).toEqual([]);
+
+    // and the captures are real: each stack and its failure is in them, and each path showed the value, hidden
+    expect(captured['stackctl status']).toMatch(/sl-required\s+failed/);
+    expect(captured['stackctl update sl-image --dry-run']).toContain('localhost:5000/lab/***:1');
+    expect(captured['stackctl check sl-image']).toContain('image \\"***\\" names no registry');
+    expect(captured['tcp /stacks/sl-required (status page)']).toContain('missing a value: ***');
+    expect(captured['tcp / (status page)']).toContain('sl-image');
+    expect(captured['webhook']).toContain('sl-required');
+    expect(captured['socket /metrics']).toContain('stackd_');
+    expect(captured['daemon log']).toContain('sl-image');
   });
 });
