@@ -100,12 +100,17 @@ export async function readStackInputs(stack: StackConfig, files: FilesPort, chil
   if (projectDir !== undefined) await readEnv(posix.join(projectDir, '.env'), stack.envFiles.length === 0);
 
   // Secrets: each value as the file has it, and as compose makes it by interpolation (the form its errors and
-  // podman's show). The project's env files first: the env_file: targets see their keys, as in compose.
-  const projectEnv = projectDir === undefined ? [...stack.envFiles] : [...stack.envFiles, posix.join(projectDir, '.env')];
-  const envTexts = [...new Set([...projectEnv, ...envPaths])].map((p) => contents.get(p)).filter((t): t is string => !!t);
-  const entries = envTexts.map(parseEnvEntries);
-  const derived = interpolateEnvFiles(entries, childEnv);
-  const secrets = [...entries.flat().map((e) => e.value), ...derived.entries.map((e) => e.value), ...derived.messages];
+  // podman's show). Compose's project environment is read first and the env_file: targets see its keys: the
+  // --env-files, or the project's .env when none is passed (as stop, down and check do when they are missing).
+  const entriesOf = (paths: Iterable<string>) => [...paths].map((p) => contents.get(p)).filter((t): t is string => !!t).map(parseEnvEntries);
+  const dotEnv = projectDir === undefined ? [] : [posix.join(projectDir, '.env')];
+  const projectEnvs = stack.envFiles.length > 0 ? [stack.envFiles, dotEnv] : [dotEnv];
+  const targets = envPaths.filter((p) => !stack.envFiles.includes(p) && !dotEnv.includes(p));
+  const secrets = entriesOf(new Set(envPaths)).flat().map((e) => e.value);
+  for (const projectEnv of projectEnvs) {
+    const derived = interpolateEnvFiles(entriesOf([...projectEnv, ...targets]), childEnv);
+    secrets.push(...derived.entries.map((e) => e.value), ...derived.messages);
+  }
   // The stack's own names are not secrets even if an env file repeats them (DB_USER=immich), and neither are
   // its paths: a reason must still name the file (APP_DIR=/srv/app would otherwise hide the project directory).
   // Nor is compose's own environment (an allow-list: PATH, HOME, XDG_RUNTIME_DIR, the podman socket): a value

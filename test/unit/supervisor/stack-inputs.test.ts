@@ -122,6 +122,17 @@ describe('readStackInputs: redaction of what compose makes of the values ($VAR i
     expect(got.redact(`compose said: ${shown}|end`)).toBe('compose said: ***|end');
   });
 
+  it('an env_file: target is interpolated from the --env-files, and from the .env compose reads without them', async () => {
+    const files = memFiles({
+      ...baseTree,
+      '/run/secrets/app.env': 'X=from-env-file\n',
+      '/srv/app/.env': 'X=from-dot-env\n',
+      '/srv/app/web.env': 'WEB_TOKEN=${X}-web-token\n',
+    });
+    const got = await readStackInputs(stack(), files, childEnv);
+    expect(got.redact('up: from-env-file-web-token; stop: from-dot-env-web-token')).toBe('up: ***; stop: ***');
+  });
+
   it('keeps compose\'s own environment readable when a value is just one of its variables', async () => {
     const got = await readStackInputs(stack(), memFiles(tree), childEnv);
     expect(got.redact('no such file /home/u/app.sock')).toBe('no such file /home/u/app.sock');
