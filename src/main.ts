@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
+import { LogScrubber } from './core/log-scrubber.js';
 import { ComposeRunner } from './adapters/compose-runner.js';
 import { watchFile } from './adapters/file-watch.js';
 import { PodmanClient } from './adapters/podman-client.js';
@@ -77,7 +78,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return 0;
   }
   const config = loaded.config;
-  const logger = pino({ base: { pid: process.pid }, level: env['STACKD_LOG_LEVEL'] ?? 'info' });
+  // every line passes the stacks' env-value redactors (filled in below, once the stacks' files are read)
+  const scrubber = new LogScrubber();
+  const logger = pino({ base: { pid: process.pid }, level: env['STACKD_LOG_LEVEL'] ?? 'info', hooks: { streamWrite: scrubber.scrub } });
 
   // --- adapters ---
   const podman = new PodmanClient({ socketPath: config.podman.socket });
@@ -130,6 +133,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     probeComposeProvider: () => compose.version(),
     onResult: (stack, r) => {
       metrics.recordReconcile(stack, r);
+      // a reconcile reads the env files anew: so does the log's scrubber (they may have changed)
+      void refreshScrubber(stack);
       void notify.notifyStackVerdict(stack, r);
     },
     onViolation: (stack, kind) => metrics.preflightViolations.inc({ stack, kind }),
@@ -147,6 +152,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       ...(holdUpdateAfter ? { afterAction: holdUpdateAfter } : {}),
     },
   });
+
+  /** The log scrubber's redactors for the named stacks (all by default); a stack whose files cannot be read keeps its last. */
+  async function refreshScrubber(...only: string[]): Promise<void> {
+    const stacks = supervisor.currentConfig.stacks;
+    scrubber.retain(stacks.map((s) => s.name));
+    await Promise.all(stacks.filter((s) => only.length === 0 || only.includes(s.name))
+      .map((s) => readStackInputs(s, files, childEnv).then((i) => scrubber.set(s.name, i.redact), () => undefined)));
+  }
 
   /** The redactor of the named stacks' env values (identity for a stack whose inputs cannot be read). */
   async function redactorOf(...stacks: string[]): Promise<(text: string) => string> {
@@ -167,6 +180,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       })),
     }, redact);
   }
+
+  await refreshScrubber();
 
   // The state file first: nothing may be served (and saved over it) before it is read. A corrupt file stops
   // stackd here, untouched.
@@ -236,6 +251,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     warnOnRestartOnlyKeys(logger, supervisor.currentConfig, next.config);
     notify.configure({ notifiers: createNotifiers(next.config.notify, { host }), onSuccess: next.config.update.notifyOnSuccess });
     supervisor.applyConfig(next.config);
+    await refreshScrubber();
     logger.info({ config: configPath, stacks: next.config.stacks.length }, 'config reloaded');
   }
 

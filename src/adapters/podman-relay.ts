@@ -69,19 +69,20 @@ export class PodmanRelay {
     // compose keeps idle connections; a stream (events, a long pull) may be quiet for minutes
     server.keepAliveTimeout = 5_000;
     server.requestTimeout = 0;
-    // 0600 from the first moment: the umask covers the window between bind and chmod
-    const oldMask = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+    // 0600 from the first moment. node binds inside listen(), synchronously, so the umask is set around that
+    // call only: held across an await it would apply to whatever else the process creates meanwhile.
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const oldMask = process.umask(0o177);
+      try {
         server.listen(this.opts.listenPath, () => {
           server.off('error', reject);
           resolve();
         });
-      });
-    } finally {
-      process.umask(oldMask);
-    }
+      } finally {
+        process.umask(oldMask);
+      }
+    });
     await chmod(this.opts.listenPath, 0o600);
     this.server = server;
   }
@@ -212,7 +213,10 @@ function badGateway(res: ServerResponse, err: unknown): void {
   res.end(JSON.stringify({ message, cause: message, response: 502 }));
 }
 
-/** A socket left by a stackd that died may be removed; anything else at the path is refused, never deleted. */
+/**
+ * A socket left by a stackd that died may be removed; one something still listens on (another stackd's relay,
+ * whose compose runs would lose podman) and anything else at the path are refused, never deleted.
+ */
 async function removeStaleSocket(p: string): Promise<void> {
   const st = await lstat(p).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
@@ -222,5 +226,17 @@ async function removeStaleSocket(p: string): Promise<void> {
   if (!st.isSocket()) {
     throw new Error(`${p} exists and is not a socket (stackd's podman relay would listen there); move it away or set podman.composeInfoCache: 0`);
   }
+  if (await accepts(p)) {
+    throw new Error(`${p}: another process listens there (another stackd's podman relay?); stop it, or give this stackd its own api.socket directory`);
+  }
   await rm(p, { force: true });
+}
+
+/** Whether a listener accepts connections on the unix socket `p` (a stale file refuses them). */
+function accepts(p: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(p);
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'ECONNREFUSED' && err.code !== 'ENOENT'));
+  });
 }

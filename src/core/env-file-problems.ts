@@ -35,7 +35,9 @@ export function envFileProblems(text: string): EnvFileProblem[] {
       continue;
     }
     if (/\s/.test(key)) {
-      problems.push({ line: i + 1, problem: `the variable name ${JSON.stringify(key)} contains a space; write KEY=VALUE with a name of letters, digits and "_"` });
+      // not quoted: such a line is often the second line of an unquoted multi-line value (a PEM key), so its
+      // "name" is part of a secret that the redactor does not know (it is no value of any key)
+      problems.push({ line: i + 1, problem: 'has a space in the text before "=", so it is no variable name; write KEY=VALUE with a name of letters, digits and "_" (a value that spans lines must be quoted: KEY="...")' });
       continue;
     }
     const rest = body.slice(eq + 1).trimStart();

@@ -44,6 +44,8 @@ export interface AppOptions {
 
 const errors = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema };
 const STACK_ACTIONS: readonly StackAction[] = ['up', 'stop', 'down'];
+/** the only methods the read-only app has routes for (fastify adds a HEAD for each GET) */
+const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   const { supervisor, writable } = opts;
@@ -60,6 +62,15 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     frameworkErrors: (err, req, reply) => { sendFrameworkError(err, req, reply); },
     clientErrorHandler: (err, socket) => { writeClientError(err, socket, app.server, app.log); },
   });
+  // Read-only means no route but reads can exist on this app: a write route registered outside the
+  // `if (writable)` below (a new route, a plugin) fails the build instead of being served to the network.
+  if (!writable) {
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const writes = methods.filter((m) => !READ_METHODS.has(m.toUpperCase()));
+      if (writes.length > 0) throw new Error(`read-only app: refusing to register ${writes.join(', ')} ${route.url}; write routes belong on the unix socket's app only`);
+    });
+  }
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -67,7 +78,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   refuseWhileClosing(app);
   if (!writable) applyReadOnlyLimits(app, limits);
   app.setNotFoundHandler((req, reply) => {
-    const isWrite = req.method !== 'GET' && req.method !== 'HEAD';
+    const isWrite = !READ_METHODS.has(req.method);
     const hint = !writable && isWrite ? ': this listener is read-only; writes are accepted only on the unix socket' : '';
     return reply.code(404).send(errorBody('not-found', `no route ${req.method} ${req.url.split('?')[0]}${hint}`));
   });

@@ -7,7 +7,7 @@ import type { Server } from 'node:net';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
-export type ListenErrorCode = 'STACKD_SOCKET_IN_USE' | 'STACKD_SOCKET_NOT_A_SOCKET' | 'STACKD_SOCKET_DIR_UNSAFE';
+export type ListenErrorCode = 'STACKD_SOCKET_IN_USE' | 'STACKD_SOCKET_NOT_A_SOCKET' | 'STACKD_SOCKET_DIR_UNSAFE' | 'STACKD_SOCKET_NOT_UNIX';
 
 // Not a StackdError on purpose: this file imports no other stackd module, so the socket-activation contract test
 // can run it in a bare `node --experimental-transform-types` child (which cannot map ../core/errors.js to .ts).
@@ -140,6 +140,10 @@ export function systemdListenFd(env: Record<string, string | undefined>, pid: nu
 /**
  * Serves on an inherited listening socket. fastify's listen() has no `fd` option (and would try to resolve a host
  * for it), so the app is made ready and node's server listens on the handle directly; app.close() still closes it.
+ * The app served here takes writes, so the socket must be a unix socket: a socket unit with a TCP ListenStream=
+ * (`ListenStream=9310`) would otherwise put every write route on the network. node reports a TCP socket's
+ * address as {address, port} and an inherited unix socket's as null; the check runs in the 'listening'
+ * callback, before the event loop could hand any connection to the app.
  */
 export async function listenFd(app: FastifyInstance, fd: number): Promise<void> {
   await app.ready();
@@ -148,6 +152,12 @@ export async function listenFd(app: FastifyInstance, fd: number): Promise<void> 
     app.server.once('error', onError);
     app.server.listen({ fd }, () => {
       app.server.removeListener('error', onError);
+      const address = app.server.address();
+      if (address !== null && typeof address === 'object') {
+        app.server.close();
+        reject(new ListenError(`the socket systemd passed as fd ${fd} is a TCP socket (${address.address} port ${address.port}); stackd takes writes only on a unix socket: set the socket unit's ListenStream= to a path (e.g. %t/stackd/stackd.sock), and use api.listen for the read-only TCP listener`, 'STACKD_SOCKET_NOT_UNIX'));
+        return;
+      }
       resolve();
     });
   });

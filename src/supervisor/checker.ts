@@ -8,13 +8,14 @@ import {
   composeWarnings, databaseBackendOf, hostWarnings, renderCheck, type CheckReport, type CheckWarning, type HostCheck, type Leftover, type StackCheck,
 } from '../core/check-report.js';
 import { describeComposeError } from '../core/compose-errors.js';
+import { redactStrings } from '../core/redact.js';
 import { parseComposeConfig } from '../core/compose-model.js';
 import { parseContainerList, selectProjectContainers } from '../core/podman-parse.js';
 import { formatInvariantReason, planPreflight, staleInspectTargets } from '../core/preflight.js';
 import type { OrphanUnit } from '../core/timer-orphans.js';
 import { UnknownStackError } from './api.js';
 import { inspectForHealth } from './inspect-health.js';
-import { readStackInputs } from './stack-inputs.js';
+import { readStackInputs, type StackInputs } from './stack-inputs.js';
 import type { ComposePort, ComposeProviderVerdict, FilesPort, PodmanPort, SystemctlPort } from './ports.js';
 
 export interface CheckerDeps {
@@ -22,6 +23,8 @@ export interface CheckerDeps {
   podman: Pick<PodmanPort, 'listProjectContainers' | 'inspectContainer' | 'info'>;
   systemctl: Pick<SystemctlPort, 'isEnabled'>;
   files: FilesPort;
+  /** compose's environment, for the interpolated env values the redactor hides (none offline) */
+  childEnv?: Readonly<Record<string, string>>;
   /** read-only orphan search of the timer GC */
   findOrphanUnits: () => Promise<OrphanUnit[]>;
   config: () => Pick<Config, 'stacks' | 'staleHealth'>;
@@ -66,11 +69,19 @@ export class Checker {
     return { ok, output: { ok, summary, stacks: results, host, lines: renderCheck(results, host) } };
   }
 
+  /**
+   * Everything in a stack's check passes its redactor: warnings, violations and container names quote image
+   * references and names from the compose model, which compose interpolated from the env files.
+   */
   private async stack(stack: StackConfig): Promise<StackCheck> {
-    const out: StackCheck = { stack: stack.name, ok: true, violations: [], drifted: [], stale: [], warnings: [] };
     // A missing env file (secrets not decrypted yet, or a CI checkout) is checked without: compose then
     // says whether a variable it needs is missing. Inputs, redactor and invocation as the reconciler builds them.
-    const inputs = await readStackInputs(stack, this.deps.files, {});
+    const inputs = await readStackInputs(stack, this.deps.files, this.deps.childEnv ?? {});
+    return redactStrings(await this.checkStack(stack, inputs), inputs.redact);
+  }
+
+  private async checkStack(stack: StackConfig, inputs: StackInputs): Promise<StackCheck> {
+    const out: StackCheck = { stack: stack.name, ok: true, violations: [], drifted: [], stale: [], warnings: [] };
     for (const p of inputs.missingEnvFiles) {
       out.warnings.push({ code: 'env-file-missing', message: `env file ${p} does not exist; checked without it (a reconcile would wait envWait for it, then fail)` });
     }

@@ -19,6 +19,8 @@ export interface HousekeepingDeps {
   systemctl: SystemctlPort;
   compose: Pick<ComposePort, 'config'>;
   files: FilesPort;
+  /** compose's environment: check derives the interpolated env values it redacts with it */
+  childEnv?: Readonly<Record<string, string>>;
   logger: Logger;
   now?: () => number;
   onViolation?: (stack: string, kind: ViolationKind) => void;
@@ -53,6 +55,7 @@ export function createHousekeeping(deps: HousekeepingDeps): Housekeeping {
   });
   const checker = new Checker({
     compose: deps.compose, podman: deps.podman, systemctl: deps.systemctl, files: deps.files,
+    ...(deps.childEnv ? { childEnv: deps.childEnv } : {}),
     findOrphanUnits: () => timerGc.find(), config: deps.config, now,
     ...(deps.unconfigured ? { unconfigured: deps.unconfigured } : {}),
     ...(deps.composeProvider ? { composeProvider: deps.composeProvider } : {}),

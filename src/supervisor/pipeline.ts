@@ -70,7 +70,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
   const built: { supervisor?: Supervisor; updater?: Updater } = {};
   const housekeeping = createHousekeeping({
     config: () => built.supervisor?.currentConfig ?? deps.config,
-    podman: deps.podman, compose: deps.compose, files: deps.files, systemctl: deps.systemctl, logger: deps.logger, now,
+    podman: deps.podman, compose: deps.compose, files: deps.files, systemctl: deps.systemctl, logger: deps.logger, now, childEnv: deps.childEnv,
     unconfigured: () => built.supervisor?.unconfiguredStacks() ?? [],
     // an apply in flight keeps the image it would roll back to
     keepImageIds: () => built.updater?.keepImageIds() ?? new Set<string>(),

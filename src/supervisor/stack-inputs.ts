@@ -8,7 +8,8 @@ import type { StackConfig } from '../core/config-types.js';
 import { envFileProblems } from '../core/env-file-problems.js';
 import { errorCode, errorMessage } from '../core/errors.js';
 import { fingerprintInputs, type FingerprintPart } from '../core/fingerprint.js';
-import { makeRedactor, parseEnvFile } from '../core/redact.js';
+import { interpolateEnvFiles } from '../core/env-interpolate.js';
+import { makeRedactor, parseEnvEntries } from '../core/redact.js';
 
 import type { ComposeSpec, FilesPort } from './ports.js';
 
@@ -98,14 +99,23 @@ export async function readStackInputs(stack: StackConfig, files: FilesPort, chil
   // compose reads the project's .env for `up` only when no --env-file is given: judge it only then
   if (projectDir !== undefined) await readEnv(posix.join(projectDir, '.env'), stack.envFiles.length === 0);
 
-  const secrets: string[] = [];
-  for (const p of new Set(envPaths)) {
-    const text = contents.get(p);
-    if (text) secrets.push(...Object.values(parseEnvFile(text)));
+  // Secrets: each value as the file has it, and as compose makes it by interpolation (the form its errors and
+  // podman's show). Compose's project environment is read first and the env_file: targets see its keys: the
+  // --env-files, or the project's .env when none is passed (as stop, down and check do when they are missing).
+  const entriesOf = (paths: Iterable<string>) => [...paths].map((p) => contents.get(p)).filter((t): t is string => !!t).map(parseEnvEntries);
+  const dotEnv = projectDir === undefined ? [] : [posix.join(projectDir, '.env')];
+  const projectEnvs = stack.envFiles.length > 0 ? [stack.envFiles, dotEnv] : [dotEnv];
+  const targets = envPaths.filter((p) => !stack.envFiles.includes(p) && !dotEnv.includes(p));
+  const secrets = entriesOf(new Set(envPaths)).flat().map((e) => e.value);
+  for (const projectEnv of projectEnvs) {
+    const derived = interpolateEnvFiles(entriesOf([...projectEnv, ...targets]), childEnv);
+    secrets.push(...derived.entries.map((e) => e.value), ...derived.messages);
   }
   // The stack's own names are not secrets even if an env file repeats them (DB_USER=immich), and neither are
   // its paths: a reason must still name the file (APP_DIR=/srv/app would otherwise hide the project directory).
-  const keep = [stack.name, stack.project, stack.unit, ...(projectDir === undefined ? [] : [projectDir]), ...contents.keys()];
+  // Nor is compose's own environment (an allow-list: PATH, HOME, XDG_RUNTIME_DIR, the podman socket): a value
+  // that is `$XDG_RUNTIME_DIR` would otherwise hide the runtime directory in every socket path.
+  const keep = [stack.name, stack.project, stack.unit, ...(projectDir === undefined ? [] : [projectDir]), ...contents.keys(), ...Object.values(childEnv)];
   const redact = makeRedactor(secrets, { keep });
 
   const spec = (timeoutMs: number, opts: { envFiles?: string[] } = {}): ComposeSpec => ({

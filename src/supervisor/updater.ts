@@ -14,7 +14,8 @@ import { parseInspectHealthcheck } from '../core/podman-parse.js';
 import { isImageRefError, parseImageRef } from '../core/registry/reference.js';
 import { updateCandidates, type UpdateCandidate } from '../core/update/candidates.js';
 import { gateSampleFromInspect, gateSpec, imageIdOf, judgeGate, wantsOnDemandCheck, type GateSpec } from '../core/update/gate.js';
-import { reportOk } from '../core/update/report.js';
+import { redactUpdateRow, reportOk } from '../core/update/report.js';
+import { REDACTED } from '../core/redact.js';
 import type { ApplyProgress, UpdateReport, UpdateRow } from '../core/update/types.js';
 import {
   EMPTY_UPDATE_STATE, findBadDigest, withBadDigest, withProgress, withoutProgress, type UpdateState,
@@ -161,11 +162,19 @@ export class Updater {
       });
     }
     await this.undoSharedFailures(applied);
+    // what leaves the updater (stackctl's table, the job API, notifications) is redacted per stack
+    const redactors = new Map(await Promise.all(stacks.map(async (s) => [s.name, await this.redactorOf(s)] as const)));
+    const shown = rows.map((r) => redactUpdateRow(r, redactors.get(r.stack) ?? ((t: string) => t)));
     const report: UpdateReport = {
-      ok: reportOk(rows), dryRun: opts.dryRun, startedAt, finishedAt: new Date(this.now()).toISOString(), rows, rateLimited: [...rateLimited],
+      ok: reportOk(rows), dryRun: opts.dryRun, startedAt, finishedAt: new Date(this.now()).toISOString(), rows: shown, rateLimited: [...rateLimited],
     };
     this.deps.onReport?.(report, logTails);
     return report;
+  }
+
+  /** The stack's env-value redactor; when its files cannot be read now, every text an env value could be in is hidden whole. */
+  private async redactorOf(stack: StackConfig): Promise<(text: string) => string> {
+    return readStackInputs(stack, this.deps.files, this.deps.childEnv).then((i) => i.redact, () => (t: string) => (t === '' ? t : REDACTED));
   }
 
   /** The rows of one stack: every labelled service, checked (once per reference per run) but not changed. */

@@ -7,6 +7,17 @@ export function reportOk(rows: readonly UpdateRow[]): boolean {
   return !rows.some((r) => r.Updated === 'failed' || r.Updated === 'rolled back');
 }
 
+/**
+ * The row as an operator may see it: image references come from the compose model, which compose interpolated
+ * from env files (`image: registry/${APP}:${TAG}`), and reasons quote them (registry and podman errors), so
+ * both pass the stack's redactor; so do the container columns, which podman names from the same model.
+ */
+export function redactUpdateRow(row: UpdateRow, redact: (text: string) => string): UpdateRow {
+  const out: UpdateRow = { ...row, Image: redact(row.Image), Container: redact(row.Container), ContainerName: redact(row.ContainerName) };
+  if (row.Reason !== undefined) out.Reason = redact(row.Reason);
+  return out;
+}
+
 const COLUMNS: { title: string; cell: (r: UpdateRow) => string }[] = [
   { title: 'UNIT', cell: (r) => r.Unit },
   { title: 'CONTAINER', cell: (r) => (r.ContainerID ? `${r.ContainerID.slice(0, 12)} (${r.ContainerName})` : r.ContainerName || `(${r.service})`) },

@@ -3,7 +3,8 @@
 // hijacked connections, errors) passes through unchanged, and how the socket file is made.
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -191,16 +192,37 @@ describe('PodmanRelay: its socket file', () => {
 
   it('replaces a socket a dead stackd left behind', async () => {
     await relay.stop();
-    const stale = createServer();
-    await listen(stale, relay.path);
-    await new Promise<void>((r) => { stale.close(() => r()); });
-    // close() removed it; leave a socket file without a listener the way a SIGKILL does
-    const leftover = createServer();
-    await listen(leftover, relay.path);
-    leftover.unref();
+    // a socket file without a listener, the way a SIGKILL leaves it
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(relay.path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect((await stat(relay.path)).isSocket()).toBe(true);
     await relay.start();
     expect((await ask('GET', '/v1.41/info')).status).toBe(200);
-    leftover.close();
+  });
+
+  it('refuses a socket something still listens on (another stackd\'s relay), and leaves it working', async () => {
+    await relay.stop();
+    const other = createServer((_req, res) => res.end('other'));
+    await listen(other, relay.path);
+    try {
+      await expect(relay.start()).rejects.toThrow(`${relay.path}: another process listens there (another stackd's podman relay?); stop it, or give this stackd its own api.socket directory`);
+      expect((await stat(relay.path)).isSocket()).toBe(true);
+    } finally {
+      await new Promise<void>((r) => { other.close(() => r()); });
+    }
+    await relay.start();
+  });
+
+  it('refuses a symlink at its path, and leaves it and its target alone', async () => {
+    await relay.stop();
+    const target = join(dir, 'precious');
+    await writeFile(target, 'keep');
+    await symlink(target, relay.path);
+    await expect(relay.start()).rejects.toThrow(/podman-relay\.sock exists and is not a socket/);
+    expect((await lstat(relay.path)).isSymbolicLink()).toBe(true);
+    expect(await readFile(target, 'utf8')).toBe('keep');
+    await rm(relay.path);
+    await relay.start();
   });
 
   it('refuses a path that holds something other than a socket, and leaves it alone', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeRedactor, parseEnvFile } from '../../../src/core/redact.js';
+import { makeRedactor, parseEnvEntries, parseEnvFile } from '../../../src/core/redact.js';
 
 describe('makeRedactor', () => {
   it.each<[string, string[], string, string]>([
@@ -27,6 +27,12 @@ describe('makeRedactor', () => {
     // numbers that short are uids, ports and sizes: hiding 1000 would garble /run/user/1000 in every path
     ['short all-digit values are not secrets', ['1000', '8080', '1234567'], '/run/user/1000 port 8080 1234567', '/run/user/1000 port 8080 1234567'],
     ['long all-digit values are', ['12345678'], 'pin 12345678', 'pin ***'],
+    // escaped shapes the value takes in what is printed
+    ['the logfmt (Go-quoted) form, as compose logs a field', ['pa "x" \\ y\tz'], 'level=warning msg="pa \\"x\\" \\\\ y\\tz"', 'level=warning msg="***"'],
+    ['Go-quoted control characters', ['bell\x07and\x01'], 'msg="bell\\aand\\x01"', 'msg="***"'],
+    ['JSON escaped twice (a JSON body logged as a string)', ['say "hi" \\o/'], '{"err":"{\\"message\\":\\"say \\\\\\"hi\\\\\\" \\\\\\\\o/\\"}"}', '{"err":"{\\"message\\":\\"***\\"}"}'],
+    ['the `compose config` form, every $ doubled', ['pa$word$1'], 'environment: {PW: pa$$word$$1}', 'environment: {PW: ***}'],
+    ['a multi-line value JSON-escaped whole', ['first-line\nsecond "q"'], '{"v":"first-line\\nsecond \\"q\\""}', '{"v":"***"}'],
   ])('%s', (_name, secrets, input, expected) => {
     expect(makeRedactor(secrets)(input)).toBe(expected);
   });
@@ -34,6 +40,17 @@ describe('makeRedactor', () => {
   it('keeps values the caller names (stack names that are also env values)', () => {
     const redact = makeRedactor(['immich', 'topsecret'], { keep: ['immich'] });
     expect(redact('reconciled immich with topsecret')).toBe('reconciled immich with ***');
+  });
+});
+
+describe('parseEnvEntries: what compose interpolates', () => {
+  it.each<[string, string, { key: string; value: string; template?: string }[]]>([
+    ['unquoted: the value itself', 'A=x$B', [{ key: 'A', value: 'x$B', template: 'x$B' }]],
+    ['single-quoted: nothing', "A='x$B'", [{ key: 'A', value: 'x$B' }]],
+    ['double-quoted: the value, a \\$ kept literal as $$', 'A="x\\$B $C\\n"', [{ key: 'A', value: 'x$B $C\n', template: 'x$$B $C\n' }]],
+    ['double-quoted over lines', 'A="one\n$B"', [{ key: 'A', value: 'one\n$B', template: 'one\n$B' }]],
+  ])('%s', (_name, text, expected) => {
+    expect(parseEnvEntries(text)).toEqual(expected);
   });
 });
 

@@ -105,6 +105,40 @@ describe('readStackInputs: redaction', () => {
   });
 });
 
+describe('readStackInputs: redaction of what compose makes of the values ($VAR interpolation)', () => {
+  const tree = {
+    ...baseTree,
+    '/run/secrets/app.env': 'SALT=k7Rw-salt\nPW="p$$w ${SALT} .*+?()[]{}|\\\\^"\nREQ=${NOPE:?set NOPE to ${SALT}!}\nRUN=$HOME\n',
+    '/srv/app/web.env': 'WEB_TOKEN=web-${SALT}-tok\n',
+  };
+
+  it.each<[string, string]>([
+    ['an --env-file value interpolated from an earlier key, with $$ as $', 'p$w k7Rw-salt .*+?()[]{}|\\^'],
+    ['the message of a ${V:?msg} compose fails with', 'set NOPE to k7Rw-salt!'],
+    ['an env_file: value interpolated from the --env-file', 'web-k7Rw-salt-tok'],
+    ['an interpolated value as compose config prints it', 'p$$w k7Rw-salt .*+?()[]{}|\\^'],
+  ])('hides %s', async (_what, shown) => {
+    const got = await readStackInputs(stack(), memFiles(tree), childEnv);
+    expect(got.redact(`compose said: ${shown}|end`)).toBe('compose said: ***|end');
+  });
+
+  it('an env_file: target is interpolated from the --env-files, and from the .env compose reads without them', async () => {
+    const files = memFiles({
+      ...baseTree,
+      '/run/secrets/app.env': 'X=from-env-file\n',
+      '/srv/app/.env': 'X=from-dot-env\n',
+      '/srv/app/web.env': 'WEB_TOKEN=${X}-web-token\n',
+    });
+    const got = await readStackInputs(stack(), files, childEnv);
+    expect(got.redact('up: from-env-file-web-token; stop: from-dot-env-web-token')).toBe('up: ***; stop: ***');
+  });
+
+  it('keeps compose\'s own environment readable when a value is just one of its variables', async () => {
+    const got = await readStackInputs(stack(), memFiles(tree), childEnv);
+    expect(got.redact('no such file /home/u/app.sock')).toBe('no such file /home/u/app.sock');
+  });
+});
+
 describe('readStackInputs: env files and the compose invocation', () => {
   it('tells present --env-files from missing ones, in config order', async () => {
     const got = await readStackInputs(stack({ envFiles: ['/run/secrets/a.env', '/run/secrets/app.env', '/run/secrets/z.env'] }), memFiles(baseTree), childEnv);

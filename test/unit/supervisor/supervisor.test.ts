@@ -420,6 +420,21 @@ describe('shutdown', () => {
   });
 });
 
+describe('check', () => {
+  it('redacts what it reports: a warning quoting an image name compose built from an env value', async () => {
+    const w = new World();
+    w.files.set('/run/secrets/app.env', 'IMG=s3cret-img-name\n');
+    const stack = w.addStack('app', { over: { envFiles: ['/run/secrets/app.env'] } });
+    w.compose.models.set(stack.project, JSON.stringify({ name: stack.project, services: { web: { image: 's3cret-img-name', restart: 'unless-stopped' } } }));
+    const { sup } = boot(w, makeConfig([stack]));
+    await sup.load();
+    const job = await finished(sup, sup.startJob('check', 'app'));
+    const text = JSON.stringify(job);
+    expect(text).toContain('image \\"***\\" names no registry');
+    expect(text).not.toContain('s3cret');
+  });
+});
+
 describe('backoff', () => {
   it('a config change during a backoff runs the stack now; an unchanged config does not', async () => {
     const { w, config, sup } = setup(['app']);

@@ -65,6 +65,19 @@ describe('a run with nothing to apply', () => {
     expect(reports.map((x) => x.report)).toEqual([r]);
   });
 
+  it('redacts what the rows show: an image reference built from an env value, in the report and in the reasons', async () => {
+    const secretRef = 'localhost:5000/app-s3cret-name:v1';
+    const w = new ImageWorld();
+    w.image('app-v1', behave.healthyAfter(1), { tags: [secretRef] });
+    w.files.set('/run/secrets/shop.env', 'SUFFIX=name\nAPP_NAME="app-s3cret-${SUFFIX}"\n');
+    w.addStack('shop', [{ name: 'app', reference: secretRef, policy: 'registry', container: false }], { envFiles: ['/run/secrets/shop.env'] });
+    const { u, reports } = updater(w);
+    const r = await u.run({ dryRun: true });
+    expect(r.rows.map((row) => row.Image)).toEqual(['localhost:5000/***:v1']);
+    expect(JSON.stringify(r)).not.toContain('s3cret');
+    expect(JSON.stringify(reports.map((x) => x.report))).not.toContain('s3cret');
+  });
+
   const AT_DIGEST = `${APP_REPO}@${digestOf('app-v1')}`;
   it.each<[string, UpdateRow['Updated'], RegExp, ServiceSpec[], { update?: 'off' | 'monitor' | 'apply'; model?: boolean }]>([
     ['update: off for the stack', 'skipped', /^update: off for this stack$/, [{ name: 'app', reference: APP, policy: 'registry' }], { update: 'off' }],
