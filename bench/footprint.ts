@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { loadAverage, podmanCallsIn, sh, startLabDaemon, writeResults } from './lab-daemon.js';
+import { loadAverage, sh, startLabDaemon, writeResults } from './lab-daemon.js';
 
 const N = Number(process.argv[2] ?? 20);
 const SECONDS = Number(process.argv[3] ?? process.env['FOOTPRINT_SECONDS'] ?? 300);
@@ -55,7 +55,7 @@ try {
     for (const k of ['stackd', 'bare'] as const) samples[k].push(await sample(pids[k]));
   }
   const seconds = (performance.now() - t0) / 1000;
-  const podman = podmanCallsIn(d.podmanCalls, t0, performance.now());
+  const podman = d.podmanCallsIn(t0, performance.now());
   await writeResults('footprint.json', {
     bench: 'footprint',
     what: `the built daemon (dist/main.js) idle with ${N} stacks × 3 busybox services, all converged, ${Math.round(seconds)} s after a ${SETTLE_MS / 1000} s settle; ` +

@@ -46,15 +46,18 @@ export async function until(pred: () => Promise<boolean>, timeoutMs: number, wha
 
 export interface PodmanCall { atMs: number; method: string; url: string }
 
-/** The calls between t0 and t1 (performance.now()), counted per method and path (without the query). */
-export function podmanCallsIn(calls: PodmanCall[], t0: number, t1: number): { calls: number; byPath: Record<string, number> } {
+/**
+ * The calls between t0 and t1 (performance.now()): how many, per second, and per request with the query decoded
+ * and the bench's stack names as <stack> (so 20 stacks' project re-lists count as one kind of call).
+ */
+function podmanCallsIn(calls: PodmanCall[], t0: number, t1: number, prefix: string) {
   const inWindow = calls.filter((c) => c.atMs >= t0 && c.atMs < t1);
-  const byPath: Record<string, number> = {};
+  const byRequest: Record<string, number> = {};
   for (const c of inWindow) {
-    const key = `${c.method} ${c.url.split('?')[0] ?? ''}`;
-    byPath[key] = (byPath[key] ?? 0) + 1;
+    const key = `${c.method} ${decodeURIComponent(c.url).replaceAll(new RegExp(`${prefix}-\\d+`, 'g'), '<stack>')}`;
+    byRequest[key] = (byRequest[key] ?? 0) + 1;
   }
-  return { calls: inWindow.length, byPath };
+  return { calls: inWindow.length, perSecond: Number((inWindow.length / ((t1 - t0) / 1000)).toFixed(2)), byRequest };
 }
 
 export interface LabDaemon {
@@ -72,6 +75,8 @@ export interface LabDaemon {
   logs(): string;
   /** podman API requests seen since start (only with countPodmanCalls), performance.now() times */
   podmanCalls: PodmanCall[];
+  /** podmanCalls between t0 and t1 (performance.now()), counted */
+  podmanCallsIn(t0: number, t1: number): ReturnType<typeof podmanCallsIn>;
   stop(): Promise<void>;
 }
 
@@ -112,6 +117,7 @@ ${names.map((n) => `  - name: ${n}\n    compose: [${file(n)}]`).join('\n')}
   };
   return {
     dir, api, names, process: daemon, file, get, states, podmanCalls, logs: () => logs,
+    podmanCallsIn: (t0, t1) => podmanCallsIn(podmanCalls, t0, t1, o.prefix),
     async ready() {
       await until(() => get('/healthz').then((r) => r.status === 200, () => false), 30_000, 'stackd /healthz');
       await until(async () => [...(await states()).values()].every((s) => s === 'converged'), 180_000, 'every stack converged', 500);

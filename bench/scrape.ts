@@ -9,7 +9,7 @@
 //   node dist-bench/bench/scrape.js [stacks=20] [seconds per case=10] [connections=100]
 import autocannon from 'autocannon';
 import { availableParallelism } from 'node:os';
-import { loadAverage, PODMAN_SOCKET, podmanCallsIn, startLabDaemon, writeResults } from './lab-daemon.js';
+import { loadAverage, PODMAN_SOCKET, startLabDaemon, writeResults } from './lab-daemon.js';
 
 const N = Number(process.argv[2] ?? 20);
 const SECONDS = Number(process.argv[3] ?? 10);
@@ -33,14 +33,19 @@ try {
   // the idle window first, as long as both scrapes together
   const idleT0 = performance.now();
   await new Promise((r) => setTimeout(r, 2 * SECONDS * 1000));
-  const idle = { seconds: 2 * SECONDS, ...podmanCallsIn(d.podmanCalls, idleT0, performance.now()) };
+  const idle = { seconds: 2 * SECONDS, ...d.podmanCallsIn(idleT0, performance.now()) };
   const cases = [];
   for (const path of ['/metrics', '/v1/stacks']) {
     const t0 = performance.now();
     const r = await load(d.api, path);
-    cases.push({ case: `stackd ${path}`, ...r, podman: podmanCallsIn(d.podmanCalls, t0, performance.now()) });
+    cases.push({ case: `stackd ${path}`, ...r, podman: d.podmanCallsIn(t0, performance.now()) });
   }
-  cases.push({ case: `podman ${LIST} (direct, its real socket)`, ...(await load(PODMAN_SOCKET, LIST)) });
+  const podmanList = await load(PODMAN_SOCKET, LIST);
+  // how many times faster than the podman list each stackd answer is, at the same concurrency
+  const ratios = [
+    ...cases.map((c) => ({ ...c, p50xFasterThanPodmanList: Number((podmanList.p50Ms / c.p50Ms).toFixed(1)), p99xFasterThanPodmanList: Number((podmanList.p99Ms / c.p99Ms).toFixed(1)) })),
+    { case: `podman ${LIST} (direct, its real socket)`, ...podmanList },
+  ];
   await writeResults('scrape.json', {
     bench: 'scrape',
     what: `${N} stacks × 3 busybox services (${containers} containers seen in /v1/stacks) under the built daemon (dist/main.js), all converged; ` +
@@ -48,7 +53,7 @@ try {
     baseline: `podman's container list over its own socket at the same concurrency: what a per-scrape exporter pays`,
     date: new Date().toISOString(),
     machine: { cores: availableParallelism(), loadAverage: { start: loadStart, end: loadAverage() } },
-    cases,
+    cases: ratios,
     podmanCallsDuringIdleWindow: idle,
   });
 } catch (err) {
