@@ -6,61 +6,18 @@
 //   /v1/stacks (polled every 5 ms), over TRIALS kills; measured from the moment `podman kill` returned (podman
 //   has emitted the event by then) and from just before it was spawned.
 // Writes bench/results/daemon-N.json. Run as the lab user (bench/run.sh does):  node dist-bench/bench/daemon.js N
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
-import { availableParallelism, homedir, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { buildChildEnv, runProcess } from '../src/adapters/process-runner.js';
-import { COMPOSE } from './workload.js';
+import { loadAverage, PODMAN_SOCKET, ROOT, sh, startLabDaemon, until, writeResults } from './lab-daemon.js';
 
 const N = Number(process.argv[2] ?? 10);
 const TRIALS = Number(process.argv[3] ?? 20);
-const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '../..');
-const socket = join(process.env['XDG_RUNTIME_DIR'] ?? `/run/user/${process.getuid?.()}`, 'podman/podman.sock');
-const env = { ...buildChildEnv(process.env, { podmanSocket: socket }), PODMAN_IGNORE_CGROUPSV1_WARNING: '1', PODMAN_COMPOSE_WARNING_LOGS: 'false' };
-const dir = await mkdtemp(join(homedir(), 'stackd-bench-daemon-'));
-const api = join(dir, 'api.sock');
-const names = Array.from({ length: N }, (_, i) => `bhd-${i}`);
-const file = (n: string) => join(dir, n, 'compose.yml');
-for (const n of names) {
-  await mkdir(join(dir, n));
-  await writeFile(file(n), COMPOSE);
-}
-await writeFile(join(dir, 'stackd.yaml'), `podman:
-  socket: ${socket}
-api:
-  socket: ${api}
-stateFile: ${join(dir, 'state.json')}
-stacks:
-${names.map((n) => `  - name: ${n}\n    compose: [${file(n)}]`).join('\n')}
-`);
-
-const sh = (argv: string[]) => runProcess({ argv, env, timeoutMs: 300_000 });
+const loadStart = loadAverage();
+const d = await startLabDaemon({ prefix: 'bhd', stacks: N });
+const { api, names, file, states } = d;
 const stackctl = (...args: string[]) => sh([process.execPath, join(ROOT, 'dist/cli/stackctl.js'), '--socket', api, ...args]);
 
-function get(path: string): Promise<{ status: number; body: string }> {
-  return new Promise((res, rej) => {
-    const req = request({ socketPath: api, path }, (r) => {
-      let body = '';
-      r.on('data', (d: Buffer) => { body += d.toString(); });
-      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-    });
-    req.on('error', rej);
-    req.end();
-  });
-}
-async function states(): Promise<Map<string, string>> {
-  const r = await get('/v1/stacks');
-  return new Map((JSON.parse(r.body) as { stacks: { name: string; state: string }[] }).stacks.map((s) => [s.name, s.state]));
-}
-async function until(pred: () => Promise<boolean>, timeoutMs: number, what: string, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 /**
  * When podman's `died` event of each container reached a client of the event stream (performance.now()), as
  * it reaches stackd's own watcher: detection is timed from there too, which is what the goal is about.
@@ -68,13 +25,13 @@ async function until(pred: () => Promise<boolean>, timeoutMs: number, what: stri
 const diedAt = new Map<string, number>();
 const eventsAbort = new AbortController();
 const eventStream = request({
-  socketPath: socket, signal: eventsAbort.signal,
+  socketPath: PODMAN_SOCKET, signal: eventsAbort.signal,
   path: `/v5.0.0/libpod/events?stream=true&filters=${encodeURIComponent(JSON.stringify({ type: ['container'], event: ['died'] }))}`,
 }, (r) => {
   let buf = '';
-  r.on('data', (d: Buffer) => {
+  r.on('data', (chunk: Buffer) => {
     const at = performance.now();
-    buf += d.toString();
+    buf += chunk.toString();
     let nl;
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
@@ -88,18 +45,8 @@ const eventStream = request({
 eventStream.on('error', () => undefined);
 eventStream.end();
 
-const allConverged = async () => [...(await states()).values()].every((s) => s === 'converged');
-
-const loadStart = loadavg().map((x) => Number(x.toFixed(2)));
-const daemon = spawn(process.execPath, [join(ROOT, 'dist/main.js'), '--config', join(dir, 'stackd.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-let logs = '';
-// a timeout's SIGTERM must not leave the daemon behind
-process.once('SIGTERM', () => { daemon.kill('SIGTERM'); process.exit(143); });
-for (const out of [daemon.stdout, daemon.stderr]) out.on('data', (d: Buffer) => { logs = (logs + d.toString()).slice(-4000); });
 try {
-  await until(() => get('/healthz').then((r) => r.status === 200, () => false), 30_000, 'stackd /healthz');
-  // the daemon brings the stacks up at start; the first healthcheck (10 s interval) makes them converged
-  await until(allConverged, 180_000, 'every stack converged', 500);
+  await d.ready();
 
   const stats = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -114,7 +61,7 @@ try {
     if (r.exitCode !== 0) throw new Error(`stackctl up ${n} failed: ${r.stderr}`);
   }
   // the daemon's own part of each: the skipped reconcile's duration, as the periodic resync pays it (no CLI)
-  const listed = JSON.parse((await get('/v1/stacks')).body) as { stacks: { lastResult?: { result: string; durationMs: number } }[] };
+  const listed = JSON.parse((await d.get('/v1/stacks')).body) as { stacks: { lastResult?: { result: string; durationMs: number } }[] };
   const skippedMs = listed.stacks.flatMap((x) => (x.lastResult?.result === 'skipped' ? [x.lastResult.durationMs] : []));
   const rawMs: number[] = [];
   for (const n of names) {
@@ -159,7 +106,7 @@ try {
     bench: 'daemon',
     what: `${N} stacks × 3 busybox services through the built daemon (dist/main.js, default config) and stackctl`,
     date: new Date().toISOString(),
-    machine: { cores: availableParallelism(), loadAverage: { start: loadStart, end: loadavg().map((x) => Number(x.toFixed(2))) } },
+    machine: { cores: availableParallelism(), loadAverage: { start: loadStart, end: loadAverage() } },
     noop: {
       what: `no-op resync: stackctl up NAME for each of ${N} unchanged stacks, one after the other, vs ${N} raw no-op podman compose up -d`,
       stackctlUp: ctl, rawComposeUp: raw, ratio: Number((ctl.totalMs / raw.totalMs).toFixed(3)),
@@ -173,17 +120,11 @@ try {
       afterKillReturned: stats(afterKillMs), fromKillSpawned: stats(fromSpawnMs),
     },
   };
-  const out = join(dirname(new URL(import.meta.url).pathname), 'results', `daemon-${N}.json`);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  await writeResults(`daemon-${N}.json`, results);
 } catch (err) {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\nstackd log tail:\n${logs}\n`);
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\nstackd log tail:\n${d.logs()}\n`);
   process.exitCode = 1;
 } finally {
   eventsAbort.abort();
-  daemon.kill('SIGTERM');
-  await new Promise((r) => daemon.once('exit', r));
-  for (const n of names) await sh(['podman', 'compose', '-p', n, '-f', file(n), 'down', '-t', '0']);
-  await rm(dir, { recursive: true, force: true });
+  await d.stop();
 }

@@ -24,6 +24,8 @@ export interface PodmanRelayOptions {
   /** how long an /info or /version answer is reused */
   ttlMs: number;
   now?: () => number;
+  /** told of every request as it arrives, hijacked ones included (bench/scrape.ts counts podman API calls so) */
+  onRequest?: (method: string, url: string) => void;
 }
 
 interface Copy {
@@ -100,6 +102,7 @@ export class PodmanRelay {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
+    this.opts.onRequest?.(req.method ?? 'GET', url);
     if (req.method === 'GET' && CACHEABLE.test(url) && this.opts.ttlMs > 0) {
       req.resume();
       this.copyOf(url).then(
@@ -163,6 +166,7 @@ export class PodmanRelay {
 
   /** attach/exec hijack the connection (101 Switching Protocols): from there on it is bytes both ways. */
   private onUpgrade(req: IncomingMessage, client: Socket, head: Buffer): void {
+    this.opts.onRequest?.(req.method ?? 'GET', req.url ?? '/');
     const upstream = connect(this.opts.upstreamPath);
     const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);

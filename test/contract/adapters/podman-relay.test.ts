@@ -175,6 +175,27 @@ describe('PodmanRelay: everything else passes through', () => {
     await relay.start();
   });
 
+  it('onRequest is told of every request as it arrives: passed through, answered from a copy, hijacked', async () => {
+    await relay.stop();
+    const seen: string[] = [];
+    relay = new PodmanRelay({
+      listenPath: join(dir, 'stackd', 'podman-relay.sock'), upstreamPath: join(dir, 'podman.sock'), ttlMs: 60_000, now: () => clock,
+      onRequest: (method, url) => seen.push(`${method} ${url}`),
+    });
+    await relay.start();
+    await ask('GET', '/v1.41/info');
+    await ask('GET', '/v1.41/info');
+    await ask('POST', '/v1.41/containers/create?name=x', '{}');
+    const sock = connect(relay.path);
+    await new Promise<void>((resolve) => {
+      sock.once('data', () => resolve());
+      sock.write('POST /v1.41/exec/x/start HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+    });
+    sock.destroy();
+    expect(seen).toEqual(['GET /v1.41/info', 'GET /v1.41/info', 'POST /v1.41/containers/create?name=x', 'POST /v1.41/exec/x/start']);
+    expect(hits).toEqual(['GET /v1.41/info', 'POST /v1.41/containers/create?name=x', 'UPGRADE /v1.41/exec/x/start']);
+  });
+
   it('podman not there: the connection is closed unanswered, as podman\'s missing socket would (for /info too)', async () => {
     await new Promise<void>((r) => upstream.close(() => r()));
     await rm(join(dir, 'podman.sock'), { force: true });
