@@ -212,7 +212,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 
   // --- long-lived parts, started in dependency order and stopped in reverse ---
   const events = new EventWatcher({
-    source: podman, logger, refreshProject: (p) => supervisor.refreshProject(p),
+    source: podman, logger, refreshProject: (p) => supervisor.refreshProject(p), isNews: (ev, p) => supervisor.eventIsNews(ev, p),
     onConnection: (up) => {
       const reconnected = up && !podmanUp;
       podmanUp = up;

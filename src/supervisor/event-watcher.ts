@@ -25,6 +25,8 @@ export interface EventWatcherOptions {
   reconnectBaseMs?: number;
   /** the longest reconnect delay. Default 30 s. */
   reconnectMaxMs?: number;
+  /** false when the event cannot change what stackd shows for the project (default: every event can) */
+  isNews?: (ev: unknown, project: string) => boolean;
   /** true when the stream answered, false when it was lost or could not be opened; changes only */
   onConnection?: (up: boolean) => void;
 }
@@ -97,7 +99,7 @@ export class EventWatcher {
         };
         for await (const ev of this.opts.source.events({ signal, onOpen })) {
           const project = projectOfEvent(ev);
-          if (project) this.schedule(project);
+          if (project && (this.opts.isNews?.(ev, project) ?? true)) this.schedule(project);
         }
       } catch (err) {
         error = err;

@@ -169,6 +169,24 @@ describe('events', () => {
     expect(refreshed.filter((p) => p === 'immich')).toHaveLength(3);
   });
 
+  it('an event isNews calls old news re-lists nothing; the next one that is news does', async () => {
+    const pushed = later();
+    const seen: string[] = [];
+    watch(new FakeSource([pushed.script]), {
+      isNews: (e, p) => {
+        seen.push(p);
+        return (e as { Action: string }).Action !== 'health_status';
+      },
+    });
+    pushed.push({ ...ev('immich'), Action: 'health_status' });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(seen).toEqual(['immich']);
+    expect(refreshed).toEqual([]);
+    pushed.push(ev('immich'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshed).toEqual(['immich']);
+  });
+
   it('projectOfEvent: container events of a compose project only, and only those a list can show', () => {
     expect(projectOfEvent(ev('x'))).toBe('x');
     expect(projectOfEvent({ ...ev('x'), Action: 'kill' })).toBeUndefined();
