@@ -84,7 +84,10 @@ for (const c of calls) {
   e.ms += c.ms;
   byKind.set(k, e);
 }
-const outside = calls.reduce((a, c) => a + c.ms, 0);
+// The healthcheck-timer GC (systemctl, and the list of all containers) runs beside the queue since it stopped
+// holding the reconcile's slot: it overlaps the job, so it is reported apart and not subtracted.
+const besideTheQueue = (c: { port: string; method: string }) => c.port === 'systemctl' || (c.port === 'podman API' && c.method === 'listContainers');
+const outside = calls.filter((c) => !besideTheQueue(c)).reduce((a, c) => a + c.ms, 0);
 const results = {
   bench: 'profile-up',
   what: 'one cold `up` of a 3-service stack (one healthchecked) through the production pipeline, every adapter call timed; compose talks through a warm relay, as in a running stackd',
@@ -93,6 +96,7 @@ const results = {
   totalMs: Math.round(totalMs),
   calls: [...byKind].map(([call, e]) => ({ call, calls: e.calls, ms: Math.round(e.ms) })).sort((a, b) => b.ms - a.ms),
   stackdOwnMs: Math.round(totalMs - outside),
+  timerGcBesideTheQueueMs: Math.round(calls.filter(besideTheQueue).reduce((a, c) => a + c.ms, 0)),
 };
 const out = join(dirname(new URL(import.meta.url).pathname), 'results', 'profile-up.json');
 await mkdir(dirname(out), { recursive: true });

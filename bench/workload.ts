@@ -54,7 +54,7 @@ export function benchConfig(o: {
  */
 export async function upAll(deps: Omit<PipelineDeps, 'systemctl' | 'stateStore' | 'probeComposeProvider'>, timeoutMs: number): Promise<{ ms: number; failed: string[] }> {
   const stateFile = deps.config.stateFile;
-  const { supervisor } = buildPipeline({
+  const { supervisor, housekeeping } = buildPipeline({
     ...deps,
     systemctl: new Systemctl({ parentEnv: process.env }),
     stateStore: { load: (projectOf) => loadState(stateFile, projectOf), save: (st) => saveState(stateFile, st) },
@@ -67,5 +67,7 @@ export async function upAll(deps: Omit<PipelineDeps, 'systemctl' | 'stateStore' 
   const done = await Promise.all(jobs.map((j) => supervisor.waitJob(j.id, timeoutMs)));
   const ms = performance.now() - t0;
   await supervisor.stop();
+  // the timer GC a reconcile started runs beside the queue: let it end before the caller closes podman
+  await housekeeping.stop();
   return { ms, failed: done.filter((j) => j?.status !== 'done').map((j) => j?.error ?? 'no verdict') };
 }

@@ -44,10 +44,10 @@ export class PodmanRelay {
   private server?: Server;
   private readonly copies = new Map<string, Copy>();
   private readonly fetching = new Map<string, Promise<Copy>>();
-  // No keep-alive towards podman: a socket-activated podman.service exits after a few idle seconds, and a
-  // kept connection then dies under the next request (ECONNRESET after podman may already have acted on it).
-  // One connection per request follows compose's own connections and costs ~0.1 ms on a unix socket.
-  private readonly agent = new Agent({ keepAlive: false });
+  // Kept-alive connections towards podman, as compose's own client keeps them. (One connection per request,
+  // tried once, cost a compose run an EOF on POST /networks/create about once per five-stack converge on the
+  // lab; node drops a kept socket podman closed, e.g. when its socket-activated service exits idle.)
+  private readonly agent = new Agent({ keepAlive: true });
   /** hijacked connections: the server no longer tracks them, and close() would wait for them */
   private readonly tunnels = new Set<Socket>();
   private readonly now: () => number;
