@@ -572,6 +572,7 @@ interface RetryFacts {
   failedAtMs: number;
   /** retryAt minus the moment the queue set it */
   delayMs: number;
+  retryAtMs: number;
   nominalMs: number;
   /** when the retry's reconcile started (undefined: something else ran it first, or not yet) */
   firedAtMs?: number;
@@ -594,7 +595,8 @@ function retriesOf(lines: Record<string, unknown>[], stack: string, baseMs: numb
       inRow = 0;
     } else if (l['msg'] === 'phase' && l['phase'] === 'backoff' && typeof l['retryAt'] === 'string') {
       out.push({
-        attempt: inRow, failedAtMs, delayMs: Date.parse(l['retryAt']) - Number(l['time']), nominalMs: Math.min(maxMs, baseMs * 2 ** (inRow - 1)),
+        attempt: inRow, failedAtMs, delayMs: Date.parse(l['retryAt']) - Number(l['time']), retryAtMs: Date.parse(l['retryAt']),
+        nominalMs: Math.min(maxMs, baseMs * 2 ** (inRow - 1)),
       });
     } else if (l['msg'] === 'reconcile' && Array.isArray(l['sources']) && l['sources'].includes('retry')) {
       const last = out.at(-1);
@@ -609,9 +611,10 @@ describe('fault: the podman API down (podman.socket and podman.service stopped) 
   const B = 'flt-pdown-b';
   const MID = 'flt-pdown-mid';
   const STACKS = [A, B, MID];
-  // short retries so the suite finishes fast; jitter draws each delay from [nominal/2, nominal)
+  // short first retries so the suite finishes fast (jitter draws each delay from [nominal/2, nominal)), growing
+  // past what podman's return takes to be seen, so a backoff cut short by podman answering again shows
   const BASE_MS = 2_000;
-  const MAX_MS = 8_000;
+  const MAX_MS = 60_000;
   // MID's every `up` sleeps this long in the wrapper before the real compose runs: the window podman is stopped in
   const SLOW_S = 8;
   let dir: string;
@@ -694,12 +697,12 @@ describe('fault: the podman API down (podman.socket and podman.service stopped) 
       }
       expect(await apiStatus(daemon.socket, '/healthz')).toBe(200);
       expect(await readyz(daemon.socket)).toBe(503);
-      // the queue keeps retrying while podman is down: two failures of each, and nothing touched meanwhile
-      await waitFor(async () => [A, B].every((s) => verdicts(daemon, s).length >= 2), 60_000, 'a retry of each stack to fail too',
+      // the queue keeps retrying while podman is down: three failures of each, and nothing touched meanwhile
+      await waitFor(async () => [A, B].every((s) => verdicts(daemon, s).length >= 3), 60_000, 'two retries of each stack to fail too',
         () => daemon.logs.slice(-3000));
       for (const s of [A, B]) {
-        expect(verdicts(daemon, s).map((l) => `${String(l['msg'])} ${String(l['reasonCode'])}`).slice(0, 2))
-          .toEqual(['reconcile failed podman-unreachable', 'reconcile failed podman-unreachable']);
+        expect(verdicts(daemon, s).map((l) => `${String(l['msg'])} ${String(l['reasonCode'])}`).slice(0, 3))
+          .toEqual(Array.from({ length: 3 }, () => 'reconcile failed podman-unreachable'));
         expect(await calls(log, s, 'up')).toEqual([]);
       }
       for (const [s, st] of failed) console.log(`[faults/podman-down-start] ${s}: state ${st.state}, phase ${st.phase}, ${st.lastResult?.reasonCode}: ${st.lastResult?.reason}`);
@@ -730,6 +733,24 @@ describe('fault: the podman API down (podman.socket and podman.service stopped) 
           expect(r.delayMs, `${s} attempt ${r.attempt}`).toBeLessThanOrEqual(r.nominalMs + 5);
         }
       }
+      // podman answering again cuts a backoff after podman-unreachable short: when stackd saw podman back before
+      // a stack's pending retry was due, that stack ran at once (source podman-back); otherwise its retry came first
+      const backSeen = lines.find((l) => l['msg'] === 'podman answers again: resyncing every stack' && Number(l['time']) >= backAt);
+      expect(backSeen, 'stackd saw podman back').toBeDefined();
+      const how: string[] = [];
+      for (const s of [A, B]) {
+        const pending = retries.get(s)?.at(-1);
+        const runAfter = lines.find((l) => l['stack'] === s && l['msg'] === 'reconcile' && Number(l['time']) >= backAt);
+        const sources = (runAfter?.['sources'] ?? []) as string[];
+        if (Number(backSeen?.['time']) < (pending?.retryAtMs ?? 0)) {
+          expect(sources, `${s}: ${JSON.stringify(runAfter)}`).toContain('podman-back');
+          expect(Number(runAfter?.['time'])).toBeLessThan(pending?.retryAtMs ?? 0);
+        } else {
+          expect(sources, `${s}: ${JSON.stringify(runAfter)}`).toContain('retry');
+        }
+        how.push(`${s} ran ${Number(runAfter?.['time']) - backAt}ms after podman.socket started, source ${sources.join('+')} ` +
+          `(its pending retry was due at +${(pending?.retryAtMs ?? 0) - backAt}ms; stackd saw podman back at +${Number(backSeen?.['time']) - backAt}ms)`);
+      }
       const [ra, rb] = [retries.get(A)?.[0], retries.get(B)?.[0]];
       expect(ra?.firedAtMs).toBeDefined();
       expect(rb?.firedAtMs).toBeDefined();
@@ -738,6 +759,7 @@ describe('fault: the podman API down (podman.socket and podman.service stopped) 
         `${r.firedAtMs !== undefined ? ` fired ${r.firedAtMs - r.failedAtMs}ms after the failure` : ''}`).join(', ');
       console.log(`[faults/podman-down-start] retries ${A}: ${show(A)}; ${B}: ${show(B)}; first failures ${Math.abs((ra?.failedAtMs ?? 0) - (rb?.failedAtMs ?? 0))}ms apart, ` +
         `first retries fired ${Math.abs((ra?.firedAtMs ?? 0) - (rb?.firedAtMs ?? 0))}ms apart`);
+      console.log(`[faults/podman-down-start] ${how.join('; ')}`);
       console.log(`[faults/podman-down-start] stackd after podman.socket started: both converged and /readyz 200 within ${convergedMs}ms, same pid ${pid}, one compose up each`);
     } finally {
       await systemctlUser('start', 'podman.socket');
