@@ -7,6 +7,7 @@
 //   `time="…" level=warning msg="The \"X\" variable is not set. Defaulting to a blank string."`
 //   `Error: executing /usr/libexec/docker/cli-plugins/docker-compose … exit status 18`   podman's wrapper, dropped
 //   `Error: looking up compose provider failed` + `exec: "…": stat …: no such file or directory`
+//   `Cannot connect to Podman. …` + `Error: unable to connect to Podman socket: …`     podman down (see below)
 
 const MAX_LINES = 5;
 const MAX_LINE_CHARS = 500;
@@ -114,6 +115,31 @@ export function failedServices(stderr: string): string[] {
     if (m?.[1]) names.push(m[1]);
   }
   return dedupe(names);
+}
+
+/**
+ * podman's compose wrapper pings podman before it runs the provider, and says this when nothing answered
+ * (fixtures compose-version.podman-unreachable.stderr.txt: podman's own socket missing;
+ * compose-up.podman-unreachable-relay.stderr.txt: through stackd's relay, which closes the connection unanswered).
+ */
+export const PODMAN_WRAPPER_UNREACHABLE = /unable to connect to Podman socket|Cannot connect to Podman/;
+
+const COMPOSE_UNREACHABLE = [
+  PODMAN_WRAPPER_UNREACHABLE,
+  // docker-compose itself, talking to podman's socket directly (fixture docker-compose-up.podman-unreachable)
+  /^Cannot connect to the Docker daemon at /m,
+  // docker-compose through the relay when podman went away after the wrapper's ping: the relay's unanswered
+  // close reads as EOF (fixture docker-compose-up.podman-unreachable-relay)
+  /^error during connect: /m,
+];
+
+/**
+ * A compose run that never reached podman: the reconcile fails as podman-unreachable (podman is what to
+ * fix), not as compose-failed, whose reason would read like a problem with the stack's files.
+ */
+export function composeCouldNotReachPodman(stderr: string): boolean {
+  const text = stderr.replace(ANSI, '');
+  return COMPOSE_UNREACHABLE.some((re) => re.test(text));
 }
 
 export interface DependentContainersError {

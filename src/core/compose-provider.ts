@@ -14,6 +14,7 @@
 //   exit 125 `Error: executing  version: exec: no command`                PODMAN_COMPOSE_PROVIDER set but empty
 //   exit 125 `Cannot connect to Podman. …` / `Error: unable to connect to Podman socket: …`  podman pings its socket first
 //   exit 1   `Error: executing /bin/false version: exit status 1`          the provider itself failed
+import { PODMAN_WRAPPER_UNREACHABLE } from './compose-errors.js';
 
 export type ComposeProviderName = 'docker-compose' | 'podman-compose' | 'none' | 'unknown';
 
@@ -63,7 +64,6 @@ const DOCKER_COMPOSE_V1 = /^docker-compose version v?(\d[^,\s]*)/m;
 const PODMAN_COMPOSE = /^podman-compose version:?\s*v?(\d\S*)/m;
 const LOOKUP_FAILED = /looking up compose provider failed/;
 const PROVIDER_NOT_RUN = /^Error: executing .*(no such file or directory|no command|permission denied)/im;
-const PODMAN_UNREACHABLE = /unable to connect to Podman socket|Cannot connect to Podman/;
 
 export function judgeComposeProvider(run: ComposeVersionRun): ComposeProviderVerdict {
   const cmd = `\`${run.argv.join(' ')}\``;
@@ -82,7 +82,7 @@ export function judgeComposeProvider(run: ComposeVersionRun): ComposeProviderVer
   }
   if (run.exitCode !== 0) {
     const said = errorLines(stderr) || `exit ${run.exitCode ?? 'by a signal'}`;
-    if (PODMAN_UNREACHABLE.test(stderr)) {
+    if (PODMAN_WRAPPER_UNREACHABLE.test(stderr)) {
       // podman's wrapper pings its socket before it runs any provider: the provider is not the problem (yet)
       return {
         ...bad('unknown', '', `${cmd} could not ask its compose provider because podman's API socket did not ` +

@@ -19,7 +19,7 @@ export const REASONS = {
   'compose-failed': { retry: 'clock', meaning: '`compose up/stop/down` exited non-zero; the reason carries its error' },
   'compose-timeout': { retry: 'clock', meaning: 'compose ran past startupTimeout and was killed with its process group' },
   'label-invariant': { retry: 'inputs', meaning: 'a service lacks PODMAN_SYSTEMD_UNIT=<unit>; nothing was touched: add the label named' },
-  'podman-unreachable': { retry: 'clock', meaning: 'the podman API socket did not answer' },
+  'podman-unreachable': { retry: 'clock', meaning: 'the podman API socket did not answer stackd, or a compose run could not reach it' },
   'preflight-remove-failed': { retry: 'clock', meaning: 'preflight could not remove a drifted or stale container' },
   'update-rollback-failed': { retry: 'inputs', meaning: 'an update failed its health gate and the rollback failed too; both reasons are given' },
   'not-configured': { retry: 'none', meaning: 'the stack left the config; removedStacks decided what happened to its containers' },

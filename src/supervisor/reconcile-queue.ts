@@ -12,7 +12,8 @@ import type { Phase, ReconcileResult } from '../core/model.js';
 import { InvalidOptionError } from '../core/errors.js';
 import { retriesByClock } from '../core/reason-codes.js';
 
-export type TriggerSource = 'start' | 'request' | 'resync' | 'config' | 'retry' | 'event';
+/** podman-back: podman answers again, and the stack's backoff waited only for that (its last failure was podman-unreachable) */
+export type TriggerSource = 'start' | 'request' | 'resync' | 'config' | 'retry' | 'event' | 'podman-back';
 
 export interface RunContext {
   stack: string;

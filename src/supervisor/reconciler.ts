@@ -2,7 +2,7 @@
 // removed). Returns its verdict as data; never sleeps to retry (the queue owns retries, by core's reason-code
 // table) and never throws for an expected failure. retire() deals with a stack that left the config.
 import type { Logger } from 'pino';
-import { describeComposeError, failedServices, parseDependentContainers } from '../core/compose-errors.js';
+import { composeCouldNotReachPodman, describeComposeError, failedServices, parseDependentContainers } from '../core/compose-errors.js';
 import { expectedServices, parseComposeConfig } from '../core/compose-model.js';
 import { isUpToDate } from '../core/divergence.js';
 import type { StackConfig } from '../core/config-types.js';
@@ -287,6 +287,16 @@ function composeFailure(stack: StackConfig, verb: string, out: ComposeOutcome, r
     return {
       reasonCode: 'compose-timeout',
       reason: `stack "${stack.name}": compose ${verb} did not finish within ${Math.round(stack.startupTimeoutMs / 1000)}s (startupTimeout) and was killed`,
+    };
+  }
+  // podman went away (before the run, or during it): the files are fine, podman is what to fix, and the queue
+  // retries it by the clock like any podman-unreachable. Through stackd's relay the wrapper's own line says
+  // "EOF" at the relay's socket, so the reason says plainly whose socket did not answer.
+  if (composeCouldNotReachPodman(out.stderr)) {
+    return {
+      reasonCode: 'podman-unreachable',
+      reason: redact(`stack "${stack.name}": compose ${verb} could not reach podman (exit ${out.exitCode}): podman's API socket did not answer: ` +
+        `${describeComposeError(out.stderr, redact)}. Start it (systemctl --user enable --now podman.socket); stackd retries`),
     };
   }
   // Name the service (and its image) compose marked as failed: "manifest unknown" alone says neither.

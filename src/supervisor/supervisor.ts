@@ -280,9 +280,19 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     }
   }
 
-  /** Observe every stack now and reconcile those that drifted (after podman came back: events were lost). */
+  /**
+   * Podman answers again: observe every stack now and reconcile those that drifted (events were lost). A stack
+   * backing off after podman-unreachable waited only for podman, so it runs now instead of waiting out a delay
+   * that may have grown to queue.retryMax during the outage; the queue's concurrency still spreads them, and a
+   * new failure backs off from the same attempt.
+   */
   async resyncNow(): Promise<void> {
     if (this.stopping || !this.loadedFlag) return;
+    for (const s of this.config.stacks) {
+      if (this.deps.store.get(s.name).lastResult?.reasonCode !== 'podman-unreachable' || this.queue.phase(s.name).phase !== 'backoff') continue;
+      this.deps.logger.info({ stack: s.name }, 'podman answers again: retrying now instead of waiting out the backoff');
+      this.queue.poke(s.name, 'podman-back');
+    }
     await this.resync();
   }
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BASE_IMAGE, Daemon, ROOT, cleanup, configYaml, projectContainers, removeProject, run, scratch, waitFor, writeFiles,
+  BASE_IMAGE, Daemon, ROOT, apiStatus, cleanup, configYaml, projectContainers, readyz, removeProject, run, scratch, systemctlUser, waitFor,
+  writeFiles, type StackStatusJson,
 } from './harness.js';
 
 /** One cheap long-running service: no healthcheck, init so SIGTERM ends it at once. */
@@ -548,5 +549,270 @@ exit $rc
     const up = await daemon.ctl('up', STAY);
     expect(up.code, up.stderr).toBe(0);
     expect(await expectOnePerService(STAY)).toEqual(stayBefore);
+  });
+});
+
+/** The daemon's pino lines (JSON), in order; anything else it printed is skipped. */
+function logLines(logs: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of logs.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a line cut by the read: not a record
+    }
+  }
+  return out;
+}
+
+interface RetryFacts {
+  /** the n-th failure in a row (1-based): the retry's attempt */
+  attempt: number;
+  failedAtMs: number;
+  /** retryAt minus the moment the queue set it */
+  delayMs: number;
+  retryAtMs: number;
+  nominalMs: number;
+  /** when the retry's reconcile started (undefined: something else ran it first, or not yet) */
+  firedAtMs?: number;
+}
+
+/**
+ * What the queue did after each failure of a stack, from the debug log: the "phase: backoff" line carries
+ * retryAt, the next "reconcile" line with source "retry" is the retry firing.
+ */
+function retriesOf(lines: Record<string, unknown>[], stack: string, baseMs: number, maxMs: number): RetryFacts[] {
+  const out: RetryFacts[] = [];
+  let inRow = 0;
+  let failedAtMs = 0;
+  for (const l of lines) {
+    if (l['stack'] !== stack) continue;
+    if (l['msg'] === 'reconcile failed') {
+      inRow += 1;
+      failedAtMs = Number(l['time']);
+    } else if (l['msg'] === 'reconciled') {
+      inRow = 0;
+    } else if (l['msg'] === 'phase' && l['phase'] === 'backoff' && typeof l['retryAt'] === 'string') {
+      out.push({
+        attempt: inRow, failedAtMs, delayMs: Date.parse(l['retryAt']) - Number(l['time']), retryAtMs: Date.parse(l['retryAt']),
+        nominalMs: Math.min(maxMs, baseMs * 2 ** (inRow - 1)),
+      });
+    } else if (l['msg'] === 'reconcile' && Array.isArray(l['sources']) && l['sources'].includes('retry')) {
+      const last = out.at(-1);
+      if (last && last.firedAtMs === undefined) last.firedAtMs = Number(l['time']);
+    }
+  }
+  return out;
+}
+
+describe('fault: the podman API down (podman.socket and podman.service stopped) at start and during a reconcile', () => {
+  const A = 'flt-pdown-a';
+  const B = 'flt-pdown-b';
+  const MID = 'flt-pdown-mid';
+  const STACKS = [A, B, MID];
+  // short first retries so the suite finishes fast (jitter draws each delay from [nominal/2, nominal)), growing
+  // past what podman's return takes to be seen, so a backoff cut short by podman answering again shows
+  const BASE_MS = 2_000;
+  const MAX_MS = 60_000;
+  // MID's every `up` sleeps this long in the wrapper before the real compose runs: the window podman is stopped in
+  const SLOW_S = 8;
+  let dir: string;
+  let log: string;
+  const daemons: Daemon[] = [];
+
+  async function podmanDown(): Promise<void> {
+    const r = await systemctlUser('stop', 'podman.socket', 'podman.service');
+    expect(r.code, r.stderr).toBe(0);
+    expect((await systemctlUser('is-active', 'podman.socket')).stdout.trim()).toBe('inactive');
+  }
+
+  async function podmanBack(): Promise<void> {
+    const r = await systemctlUser('start', 'podman.socket');
+    expect(r.code, r.stderr).toBe(0);
+  }
+
+  /** A daemon on its own config, socket and state in dir/<name>. */
+  async function daemonFor(name: string, stacks: string[]): Promise<Daemon> {
+    const home = join(dir, name);
+    const yaml = configYaml(home, stacks.map((s) => `  - { name: ${s}, compose: [${dir}/${s}/compose.yml] }`).join('\n'),
+      { composeCommand: join(dir, 'compose.sh') }).replace('  retryBase: 60s\n', `  retryBase: ${BASE_MS / 1000}s\n  retryMax: ${MAX_MS / 1000}s\n`);
+    expect(yaml).toContain(`  retryBase: ${BASE_MS / 1000}s\n`);
+    await writeFiles(home, { 'stackd.yaml': yaml });
+    const d = new Daemon(home, join(home, 'stackd.yaml'));
+    daemons.push(d);
+    return d;
+  }
+
+  const verdicts = (d: Daemon, stack: string) => logLines(d.logs).filter((l) => l['stack'] === stack && (l['msg'] === 'reconcile failed' || l['msg'] === 'reconciled'));
+
+  beforeAll(async () => {
+    // the lab is shared: never start with podman down, whatever a run before left
+    await systemctlUser('start', 'podman.socket');
+    for (const p of STACKS) await removeProject(p);
+    dir = await scratch('faults-podman-down');
+    log = join(dir, 'compose-calls.log');
+    const slow = `case " $* " in *" -p ${MID} "*" up "*) sleep ${SLOW_S};; esac`;
+    await writeFiles(dir, { 'compose.sh': composeWrapper(log, slow), [`${A}/compose.yml`]: ONE, [`${B}/compose.yml`]: ONE, [`${MID}/compose.yml`]: TWO });
+    await run(['chmod', '+x', join(dir, 'compose.sh')]);
+  });
+
+  afterAll(async () => {
+    // first of all, whatever failed: podman back for everyone else on the lab
+    await systemctlUser('start', 'podman.socket');
+    for (const d of daemons) if (d.running) await d.stop();
+    if (dir) {
+      await writeFile(join(dir, '..', 'faults-podman-down-daemon.log'), daemons.map((d) => d.logs).join('\n--- next daemon ---\n')).catch(() => undefined);
+      await writeFile(join(dir, '..', 'faults-podman-down-compose-calls.log'), await readFile(log, 'utf8').catch(() => '')).catch(() => undefined);
+      killPids((await processes((p) => p.cmdline.includes(join(dir, 'compose.sh')))).map((p) => p.pid));
+    }
+    for (const p of STACKS) await removeProject(p);
+    if (dir) await cleanup(dir);
+  });
+
+  it('at start: daemon alive, /readyz false, each stack failed naming podman-unreachable; socket back → all converge without a restart, retries jittered', async () => {
+    const daemon = await daemonFor('at-start', [A, B]);
+    try {
+      // what was done: podman's API stopped, then stackd started with two stacks
+      await podmanDown();
+      await daemon.start();
+      const pid = daemon.pid;
+      expect(daemon.logs).toContain('compose talks to podman through the relay');
+
+      // what stackd did: alive (/healthz 200), not ready, each stack failed as podman-unreachable, naming
+      // podman's socket (not a compose-provider or compose-failed verdict)
+      const failed = new Map<string, StackStatusJson>();
+      for (const s of [A, B]) {
+        failed.set(s, await daemon.waitStack(s, (x) => x.lastResult?.result === 'failed', 'a failed verdict', 60_000));
+      }
+      for (const [s, st] of failed) {
+        expect(st.lastResult?.reasonCode, JSON.stringify(st)).toBe('podman-unreachable');
+        expect(st.state).toBe('failed');
+        expect(st.lastResult?.reason).toContain(`stack "${s}": not touched: `);
+        expect(st.lastResult?.reason).toContain("because podman's API socket did not answer");
+        // through the relay: it closed compose's connection unanswered, so podman's wrapper said what it says
+        // when podman is down (its "unable to connect to Podman socket" line), not a 502 of the relay
+        expect(st.lastResult?.reason).toMatch(/unable to connect to Podman socket: .*EOF: unix:\/\/\S*podman-relay\.sock/);
+        expect(st.lastResult?.reason).not.toContain('502');
+      }
+      expect(await apiStatus(daemon.socket, '/healthz')).toBe(200);
+      expect(await readyz(daemon.socket)).toBe(503);
+      // the queue keeps retrying while podman is down: three failures of each, and nothing touched meanwhile
+      await waitFor(async () => [A, B].every((s) => verdicts(daemon, s).length >= 3), 60_000, 'two retries of each stack to fail too',
+        () => daemon.logs.slice(-3000));
+      for (const s of [A, B]) {
+        expect(verdicts(daemon, s).map((l) => `${String(l['msg'])} ${String(l['reasonCode'])}`).slice(0, 3))
+          .toEqual(Array.from({ length: 3 }, () => 'reconcile failed podman-unreachable'));
+        expect(await calls(log, s, 'up')).toEqual([]);
+      }
+      for (const [s, st] of failed) console.log(`[faults/podman-down-start] ${s}: state ${st.state}, phase ${st.phase}, ${st.lastResult?.reasonCode}: ${st.lastResult?.reason}`);
+      console.log(`[faults/podman-down-start] done: podman.socket+service stopped, stackd started; /healthz 200, /readyz 503; ` +
+        `${[A, B].map((s) => `${s} ${verdicts(daemon, s).length} failed verdicts`).join(', ')} before podman came back; no compose up ran`);
+
+      // podman back: both converge in the same stackd (same pid), /readyz 200
+      const backAt = Date.now();
+      await podmanBack();
+      for (const s of [A, B]) await daemon.waitStack(s, (x) => x.state === 'converged' && x.phase === 'idle', 'converged after podman came back', 90_000);
+      await waitFor(async () => (await readyz(daemon.socket)) === 200, 60_000, '/readyz to come back', () => daemon.logs.slice(-2000));
+      const convergedMs = Date.now() - backAt;
+      expect(daemon.running).toBe(true);
+      expect(daemon.pid).toBe(pid);
+      for (const s of [A, B]) {
+        expect((await projectContainers(s)).map((c) => c.state)).toEqual(['running']);
+        expect((await calls(log, s, 'up')).length).toBe(1);
+      }
+
+      // retries jittered: every delay within [nominal/2, nominal] of its attempt, and the two stacks, which
+      // failed together, did not retry together
+      const lines = logLines(daemon.logs);
+      const retries = new Map([A, B].map((s) => [s, retriesOf(lines, s, BASE_MS, MAX_MS)]));
+      for (const [s, list] of retries) {
+        expect(list.length, s).toBeGreaterThanOrEqual(2);
+        for (const r of list) {
+          expect(r.delayMs, `${s} attempt ${r.attempt}`).toBeGreaterThanOrEqual(r.nominalMs / 2 - 5);
+          expect(r.delayMs, `${s} attempt ${r.attempt}`).toBeLessThanOrEqual(r.nominalMs + 5);
+        }
+      }
+      // podman answering again cuts a backoff after podman-unreachable short: when stackd saw podman back before
+      // a stack's pending retry was due, that stack ran at once (source podman-back); otherwise its retry came first
+      const backSeen = lines.find((l) => l['msg'] === 'podman answers again: resyncing every stack' && Number(l['time']) >= backAt);
+      expect(backSeen, 'stackd saw podman back').toBeDefined();
+      const how: string[] = [];
+      for (const s of [A, B]) {
+        const pending = retries.get(s)?.at(-1);
+        const runAfter = lines.find((l) => l['stack'] === s && l['msg'] === 'reconcile' && Number(l['time']) >= backAt);
+        const sources = (runAfter?.['sources'] ?? []) as string[];
+        if (Number(backSeen?.['time']) < (pending?.retryAtMs ?? 0)) {
+          expect(sources, `${s}: ${JSON.stringify(runAfter)}`).toContain('podman-back');
+          expect(Number(runAfter?.['time'])).toBeLessThan(pending?.retryAtMs ?? 0);
+        } else {
+          expect(sources, `${s}: ${JSON.stringify(runAfter)}`).toContain('retry');
+        }
+        how.push(`${s} ran ${Number(runAfter?.['time']) - backAt}ms after podman.socket started, source ${sources.join('+')} ` +
+          `(its pending retry was due at +${(pending?.retryAtMs ?? 0) - backAt}ms; stackd saw podman back at +${Number(backSeen?.['time']) - backAt}ms)`);
+      }
+      const [ra, rb] = [retries.get(A)?.[0], retries.get(B)?.[0]];
+      expect(ra?.firedAtMs).toBeDefined();
+      expect(rb?.firedAtMs).toBeDefined();
+      expect(ra?.delayMs).not.toBe(rb?.delayMs);
+      const show = (s: string) => (retries.get(s) ?? []).map((r) => `#${r.attempt} ${r.delayMs}ms of ${r.nominalMs}` +
+        `${r.firedAtMs !== undefined ? ` fired ${r.firedAtMs - r.failedAtMs}ms after the failure` : ''}`).join(', ');
+      console.log(`[faults/podman-down-start] retries ${A}: ${show(A)}; ${B}: ${show(B)}; first failures ${Math.abs((ra?.failedAtMs ?? 0) - (rb?.failedAtMs ?? 0))}ms apart, ` +
+        `first retries fired ${Math.abs((ra?.firedAtMs ?? 0) - (rb?.firedAtMs ?? 0))}ms apart`);
+      console.log(`[faults/podman-down-start] ${how.join('; ')}`);
+      console.log(`[faults/podman-down-start] stackd after podman.socket started: both converged and /readyz 200 within ${convergedMs}ms, same pid ${pid}, one compose up each`);
+    } finally {
+      await systemctlUser('start', 'podman.socket');
+      if (daemon.running) await daemon.stop();
+    }
+  });
+
+  it('during a reconcile: compose up fails naming podman-unreachable; socket back → converges without a restart, no duplicate containers', async () => {
+    const daemon = await daemonFor('mid', [MID]);
+    try {
+      await daemon.start();
+      const pid = daemon.pid;
+      // what was done: while MID's wrapper sleeps before running `podman compose up`, podman's API is stopped
+      await waitFor(async () => (await calls(log, MID, 'up')).length > 0, 60_000, `${MID}'s compose up to start`, () => daemon.logs.slice(-2000));
+      const upCall = (await calls(log, MID, 'up'))[0] as CallLine;
+      await podmanDown();
+      const stoppedAfterMs = Date.now() - upCall.atMs;
+      expect(stoppedAfterMs, 'podman stopped while the wrapper still slept').toBeLessThan(SLOW_S * 1000);
+
+      // what stackd did: that reconcile fails as podman-unreachable, saying podman's socket did not answer
+      await waitFor(async () => verdicts(daemon, MID).length > 0, 60_000, `${MID}'s verdict`, () => daemon.logs.slice(-3000));
+      const first = verdicts(daemon, MID)[0] ?? {};
+      expect(first['msg'], JSON.stringify(first)).toBe('reconcile failed');
+      expect(first['reasonCode'], JSON.stringify(first)).toBe('podman-unreachable');
+      expect(String(first['reason'])).toMatch(new RegExp(`^stack "${MID}": compose up could not reach podman \\(exit 125\\): podman's API socket did not answer: `));
+      expect(String(first['reason'])).toMatch(/unable to connect to Podman socket: .*EOF: unix:\/\/\S*podman-relay\.sock/);
+      expect(String(first['reason'])).not.toContain('502');
+      const st = await daemon.stack(MID);
+      expect(st.state).toBe('failed');
+      expect(st.lastResult?.reasonCode).toBe('podman-unreachable');
+      expect(await apiStatus(daemon.socket, '/healthz')).toBe(200);
+      expect(await readyz(daemon.socket)).toBe(503);
+      console.log(`[faults/podman-down-mid] done: podman.socket+service stopped ${stoppedAfterMs}ms into ${MID}'s compose up (wrapper sleeps ${SLOW_S}s first)`);
+      console.log(`[faults/podman-down-mid] stackd: ${String(first['reasonCode'])}: ${String(first['reason'])}; state ${st.state}, phase ${st.phase}; /healthz 200, /readyz 503`);
+
+      // podman back: converges in the same stackd, one container per service, nothing doubled
+      const backAt = Date.now();
+      await podmanBack();
+      const done = await daemon.waitStack(MID, (x) => x.state === 'converged' && x.phase === 'idle', 'converged after podman came back', 120_000);
+      await waitFor(async () => (await readyz(daemon.socket)) === 200, 60_000, '/readyz to come back');
+      const convergedMs = Date.now() - backAt;
+      const ids = await expectOnePerService(MID);
+      expect(done.containers.map((c) => c.id).sort()).toEqual([...ids].sort());
+      expect(daemon.running).toBe(true);
+      expect(daemon.pid).toBe(pid);
+      const failures = verdicts(daemon, MID).filter((l) => l['msg'] === 'reconcile failed');
+      expect(failures.every((l) => l['reasonCode'] === 'podman-unreachable'), JSON.stringify(failures)).toBe(true);
+      console.log(`[faults/podman-down-mid] stackd after podman.socket started: converged and /readyz 200 within ${convergedMs}ms, same pid ${pid}; ` +
+        `${failures.length} failed verdict(s) (all podman-unreachable: ${[...new Set(failures.map((l) => String(l['reason']).split(': ')[1] ?? ''))].join(' | ')}); ` +
+        `${(await calls(log, MID, 'up')).length} compose up(s) in all; ${ids.length} containers, one per service`);
+    } finally {
+      await systemctlUser('start', 'podman.socket');
+      if (daemon.running) await daemon.stop();
+    }
   });
 });

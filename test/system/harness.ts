@@ -268,6 +268,25 @@ export async function daemonMetrics(socket: string): Promise<string> {
   }
 }
 
+/** The status code of GET /readyz from the daemon's API socket (undefined: no answer at all). */
+export function readyz(socket: string): Promise<number | undefined> {
+  return apiStatus(socket, '/readyz');
+}
+
+/** The status code of a GET from the daemon's API socket (undefined: no answer at all). */
+export async function apiStatus(socket: string, path: string): Promise<number | undefined> {
+  const dispatcher = new Agent({ connect: { socketPath: socket } });
+  try {
+    const r = await request(`http://stackd${path}`, { dispatcher });
+    await r.body.dump();
+    return r.statusCode;
+  } catch {
+    return undefined;
+  } finally {
+    await dispatcher.close();
+  }
+}
+
 /** systemd/stackd.{socket,service} renamed stackd-<suffix>, ExecStart the built daemon; everything else as shipped. */
 export async function renderDaemonUnits(suffix: string, configPath: string): Promise<Record<string, string>> {
   const rename = (text: string) => text

@@ -4,23 +4,11 @@
 // start times unchanged).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'undici';
-import { BASE_IMAGE, Daemon, cleanup, configYaml, projectContainers, removeProject, scratch, systemctlUser, waitFor, writeFiles } from './harness.js';
+import {
+  BASE_IMAGE, Daemon, cleanup, configYaml, projectContainers, readyz, removeProject, scratch, systemctlUser, waitFor, writeFiles,
+} from './harness.js';
 
 const STACKS = ['pr-one', 'pr-two'];
-
-async function readyz(socket: string): Promise<number | undefined> {
-  const dispatcher = new Agent({ connect: { socketPath: socket } });
-  try {
-    const r = await request('http://stackd/readyz', { dispatcher });
-    await r.body.dump();
-    return r.statusCode;
-  } catch {
-    return undefined;
-  } finally {
-    await dispatcher.close();
-  }
-}
 
 describe('podman restarted under stackd', () => {
   let dir: string;

@@ -1,7 +1,7 @@
 // summarizeComposeError over real stderr captured in the lab (docker-compose 2.26.1 behind podman 5.4.2).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeComposeError, failedServices, parseDependentContainers, parseForeignNetwork, summarizeComposeError } from '../../../src/core/compose-errors.js';
+import { composeCouldNotReachPodman, describeComposeError, failedServices, parseDependentContainers, parseForeignNetwork, summarizeComposeError } from '../../../src/core/compose-errors.js';
 import { makeRedactor } from '../../../src/core/redact.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');
@@ -139,5 +139,29 @@ describe('parseForeignNetwork', () => {
     ['a volume warning is not it', 'volume "p_data" already exists but was not created by Docker Compose. Use `external: true` to use an existing volume', undefined],
   ])('%s', (_what, stderr, expected) => {
     expect(parseForeignNetwork(stderr)).toEqual(expected);
+  });
+});
+
+describe('composeCouldNotReachPodman', () => {
+  it.each<[string, boolean]>([
+    // podman's wrapper, podman's socket missing / through stackd's relay (closed unanswered: EOF)
+    ['compose-version.podman-unreachable.stderr.txt', true],
+    ['compose-up.podman-unreachable-relay.stderr.txt', true],
+    // docker-compose itself: straight at podman's socket / through the relay after podman went away
+    ['docker-compose-up.podman-unreachable.stderr.txt', true],
+    ['docker-compose-up.podman-unreachable-relay.stderr.txt', true],
+    // compose reached podman, and podman (or the registry behind it) answered with an error: a compose failure
+    ['compose-up.missing-image.stderr.txt', false],
+    ['compose-up.registry-unreachable.stderr.txt', false],
+    ['compose-up.start-fail.stderr.txt', false],
+    ['compose-up.missing-compose-file.stderr.txt', false],
+    ['compose-up.bad-yaml.stderr.txt', false],
+    ['compose-version.no-provider.stderr.txt', false],
+  ])('%s → %s', (name, expected) => {
+    expect(composeCouldNotReachPodman(fixture(name))).toBe(expected);
+  });
+
+  it('sees through ANSI colour codes', () => {
+    expect(composeCouldNotReachPodman('\u001b[31mCannot connect to Podman.\u001b[0m Please verify …')).toBe(true);
   });
 });

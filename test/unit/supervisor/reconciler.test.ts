@@ -189,6 +189,33 @@ const rows: Row[] = [
     },
   },
   {
+    // captured in the lab: podman.socket stopped, `podman compose up` through stackd's relay (podman 5.4.2)
+    name: 'podman-unreachable: podman went away before compose up ran (its wrapper could not ping it through the relay)',
+    code: 'podman-unreachable', retry: 'clock',
+    arrange: (t) => t.w.compose.script('up', fail(fixtureText('compose-up.podman-unreachable-relay.stderr.txt'), 125)),
+    check: (r, t) => {
+      expect(r.reason).toBe('stack "demo": compose up could not reach podman (exit 125): podman\'s API socket did not answer: ' +
+        'Error: unable to connect to Podman socket: Get "http://d/v5.4.2/libpod/_ping": EOF: unix:///tmp/f2exp/run/relay.sock. ' +
+        'Start it (systemctl --user enable --now podman.socket); stackd retries');
+      expect(t.w.compose.verbs()).toEqual(['config', 'up']);
+    },
+  },
+  {
+    name: 'podman-unreachable: podman went away while docker-compose ran (through the relay: EOF)',
+    code: 'podman-unreachable', retry: 'clock',
+    arrange: (t) => t.w.compose.script('up', fail(fixtureText('docker-compose-up.podman-unreachable-relay.stderr.txt'), 1)),
+    check: (r) => expect(r.reason).toMatch(/^stack "demo": compose up could not reach podman \(exit 1\): podman's API socket did not answer: error during connect: /),
+  },
+  {
+    name: 'podman-unreachable: compose down without podman (docker-compose straight at its socket)',
+    code: 'podman-unreachable', retry: 'clock', desired: 'removed',
+    arrange: (t) => {
+      t.w.podman.seedDemo();
+      t.w.compose.script('down', fail(fixtureText('docker-compose-up.podman-unreachable.stderr.txt'), 1));
+    },
+    check: (r) => expect(r.reason).toContain('compose down could not reach podman (exit 1): podman\'s API socket did not answer: Cannot connect to the Docker daemon at unix://'),
+  },
+  {
     name: 'podman-unreachable: bringing a stack down',
     code: 'podman-unreachable', retry: 'clock', desired: 'stopped',
     arrange: (t) => {

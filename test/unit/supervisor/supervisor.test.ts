@@ -453,6 +453,23 @@ describe('backoff', () => {
     expect(w.compose.calls[w.compose.calls.length - 1]?.spec.timeoutMs).toBe(600_000);
   });
 
+  it('podman answers again: a backoff after podman-unreachable is cut short; one after a compose failure stands', async () => {
+    const { w, sup } = setup(['app', 'web']);
+    await sup.load();
+    w.podman.failNext('listProjectContainers', unreachable());
+    expect((await act(sup, 'app', 'up')).result?.reasonCode).toBe('podman-unreachable');
+    w.compose.script('up', fail('Error response from daemon: boom'));
+    expect((await act(sup, 'web', 'up')).result?.reasonCode).toBe('compose-failed');
+    const ups = w.compose.count('up');
+    expect(sup.getStack('app')).toMatchObject({ phase: 'backoff', state: 'failed' });
+    expect(sup.getStack('web')).toMatchObject({ phase: 'backoff', state: 'failed' });
+
+    await sup.resyncNow();
+    await until(() => sup.getStack('app')?.state === 'converged' && sup.getStack('app')?.phase === 'idle', 'app run now');
+    expect(w.compose.count('up')).toBe(ups + 1);
+    expect(sup.getStack('web')).toMatchObject({ phase: 'backoff', state: 'failed' });
+  });
+
   // The retry policy as the owner sees it: after the failed job the stack waits out a backoff (clock) or idles
   // until something changes (inputs).
   it.each<{ code: ReasonCode; phase: 'backoff' | 'idle'; arrange: (w: World) => void }>([
