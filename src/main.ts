@@ -133,10 +133,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     probeComposeProvider: () => compose.version(),
     onResult: (stack, r) => {
       metrics.recordReconcile(stack, r);
-      // a reconcile reads the env files anew: so does the log's scrubber (they may have changed)
-      void refreshScrubber(stack);
       void notify.notifyStackVerdict(stack, r);
     },
+    // the env files as the reconcile just read them (they may have changed): the log's scrubber follows
+    onInputs: (stack, redact) => scrubber.set(stack, redact),
     onViolation: (stack, kind) => metrics.preflightViolations.inc({ stack, kind }),
     onTimersRemoved: (n) => metrics.timersRemoved.inc(n),
     // the watch window's one alert after a deploy and its one recovery; service names pass the stack's redactor
@@ -153,12 +153,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     },
   });
 
-  /** The log scrubber's redactors for the named stacks (all by default); a stack whose files cannot be read keeps its last. */
-  async function refreshScrubber(...only: string[]): Promise<void> {
+  /** The log scrubber's redactors for every configured stack (at start and on reload; reconciles keep them current). */
+  async function refreshScrubber(): Promise<void> {
     const stacks = supervisor.currentConfig.stacks;
     scrubber.retain(stacks.map((s) => s.name));
-    await Promise.all(stacks.filter((s) => only.length === 0 || only.includes(s.name))
-      .map((s) => readStackInputs(s, files, childEnv).then((i) => scrubber.set(s.name, i.redact), () => undefined)));
+    // a stack whose files cannot be read keeps its last redactor
+    await Promise.all(stacks.map((s) => readStackInputs(s, files, childEnv).then((i) => scrubber.set(s.name, i.redact), () => undefined)));
   }
 
   /** The redactor of the named stacks' env values (identity for a stack whose inputs cannot be read). */

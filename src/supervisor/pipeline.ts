@@ -14,7 +14,7 @@ import type { UpdateState } from '../core/update/update-state.js';
 import type { ComposePort, ComposeProviderVerdict, FilesPort, ImagePort, PodmanPort, StateStore, SystemctlPort, ViolationKind } from './ports.js';
 import { ProviderGate } from './provider-gate.js';
 import { StatusFeed } from './status-feed.js';
-import { Reconciler } from './reconciler.js';
+import { Reconciler, type ReconcilerDeps } from './reconciler.js';
 import { Supervisor } from './supervisor.js';
 import { Updater, type ReferenceChecker, type UpdaterDeps } from './updater.js';
 
@@ -34,6 +34,8 @@ export interface PipelineDeps {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   onResult?: (stack: string, result: ReconcileResult) => void;
+  /** a reconcile read the stack's files: the redactor of their env values */
+  onInputs?: ReconcilerDeps['onInputs'];
   onViolation?: (stack: string, kind: ViolationKind) => void;
   onTimersRemoved?: (count: number) => void;
   /** the health watch window's one alert after a deploy, or its one recovery */
@@ -84,6 +86,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     composeProvider: () => providerGate.current(),
     preflight: housekeeping.preflight,
     after: housekeeping.after,
+    ...(deps.onInputs ? { onInputs: deps.onInputs } : {}),
   });
   const u = deps.updates;
   const updater = u && new Updater({

@@ -28,6 +28,8 @@ export interface ReconcilerDeps {
   composeProvider: () => Promise<ComposeProviderVerdict>;
   /** preflight before `up` (label invariant, drifted and stale containers): a failure stops the reconcile */
   preflight: (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger) => Promise<Failure | PreflightChanges | undefined>;
+  /** told each time the stack's files were read, with the redactor of their env values (the daemon log's scrubber) */
+  onInputs?: (stack: string, redact: (text: string) => string) => void;
   /** after every reconcile (healthcheck-timer GC) */
   after: (stack: StackConfig, log: Logger) => Promise<void>;
 }
@@ -171,6 +173,7 @@ export class Reconciler {
     const inputs = await readStackInputs(stack, this.deps.files, this.deps.childEnv);
     if (inputs.failure) return inputs.failure;
     const { redact } = inputs;
+    this.deps.onInputs?.(stack.name, redact);
     const spec = inputs.spec(stack.startupTimeoutMs);
 
     const modelOrFailure = await this.resolveModel(stack, spec, inputs);
@@ -192,9 +195,15 @@ export class Reconciler {
     }
     log.info({ verb: 'up', project: stack.project }, 'compose run');
     let up = await this.deps.compose.up(spec);
-    if (!up.ok && (await this.freeNamespaceHolder(stack, up.stderr, log))) up = await this.deps.compose.up(spec);
-    if (!up.ok && (await replacePodmanComposeNetwork(this.deps.podman, stack.project, up.stderr, () => this.observe(stack), log))) {
-      up = await this.deps.compose.up(spec);
+    // Failures stackd knows how to clear: each repair reads compose's stderr and, when it is its case and it
+    // cleared it, `up` runs once more. Anything else is the verdict.
+    const repairs = [
+      () => this.freeNamespaceHolder(stack, up.stderr, log),
+      () => replacePodmanComposeNetwork(this.deps.podman, stack.project, up.stderr, () => this.observe(stack), log),
+    ];
+    for (const repaired of repairs) {
+      if (up.ok) break;
+      if (await repaired()) up = await this.deps.compose.up(spec);
     }
     if (!up.ok) return composeFailure(stack, 'up', up, redact, modelOrFailure);
     this.deps.store.update(stack.name, { deployFinishedAtMs: this.deps.now(), upFingerprint: this.deps.store.get(stack.name).modelFingerprint });

@@ -4,9 +4,9 @@
 // Level-based: a trigger only says "look at stack X"; the run reads the persisted level and converges to it.
 // Nothing about what to do next lives only in memory, so a restart, a failed run or a retry always does what
 // the owner last asked for. Lifecycle: load() (the state file; requests wait for it), start(), stop().
-import { eventIsNews } from '../core/event-news.js';
 import type { Logger } from 'pino';
 import { expectedServices } from '../core/compose-model.js';
+import { eventIsNews } from '../core/event-news.js';
 import type { Config, StackConfig } from '../core/config-types.js';
 import { findDivergence } from '../core/divergence.js';
 import { decideRepair } from '../core/repair.js';
@@ -296,16 +296,16 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     await this.resync();
   }
 
-  /**
-   * Re-list one project's containers (after a podman event). A container that died or went unhealthy then
-   * re-queues its stack when the stack's repair policy says so (core/repair.ts).
-   */
   /** Whether a podman event of the project can change what stackd shows (src/core/event-news.ts). */
   eventIsNews(ev: unknown, project: string): boolean {
     const s = this.config.stacks.find((x) => x.project === project);
     return s === undefined || eventIsNews(ev, this.deps.store.get(s.name).containers);
   }
 
+  /**
+   * Re-list one project's containers (after a podman event). A container that died or went unhealthy then
+   * re-queues its stack when the stack's repair policy says so (core/repair.ts).
+   */
   async refreshProject(project: string): Promise<void> {
     const s = this.config.stacks.find((x) => x.project === project);
     if (s) {

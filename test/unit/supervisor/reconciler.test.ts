@@ -55,14 +55,16 @@ function setup(opts: { preflight?: ReconcilerDeps['preflight']; stack?: Partial<
   const store = new ObservedStore();
   const preflight = new PreflightRunner({ podman: w.podman, config: () => makeConfig([]), now: w.clock.now });
   const after: string[] = [];
+  const inputs: { stack: string; redact: (text: string) => string }[] = [];
   const reconciler = new Reconciler({
     compose: w.compose, podman: w.podman, files: w.files, store, now: w.clock.now, sleep: w.clock.sleep,
     childEnv: { PATH: '/usr/bin' }, composeProvider: w.probeComposeProvider,
     preflight: opts.preflight ?? preflight.run,
     after: async (s) => { after.push(s.name); },
+    onInputs: (name, redact) => inputs.push({ stack: name, redact }),
   });
   const run = (desired: DesiredState = 'running') => reconciler.reconcile(stack, desired, silentLogger);
-  return { w, stack, store, reconciler, after, run };
+  return { w, stack, store, reconciler, after, inputs, run };
 }
 
 type Setup = ReturnType<typeof setup>;
@@ -373,6 +375,19 @@ describe('Reconciler: up, and the skip path (unchanged)', () => {
     const r = await t.run();
     expect(r.result).toBe('ok');
     expect(t.w.compose.count('up')).toBe(3);
+  });
+});
+
+describe('Reconciler: onInputs (the daemon log\'s scrubber)', () => {
+  it('hands over the redactor of the env files as each reconcile read them', async () => {
+    const t = setup();
+    await t.run();
+    expect(t.inputs.map((i) => i.stack)).toEqual(['demo']);
+    expect(t.inputs[0]?.redact(`password ${SECRET}`)).not.toContain(SECRET);
+    t.w.files.set(ENV_FILE, 'DB_PASSWORD=second-password-value\n');
+    await t.run();
+    expect(t.inputs).toHaveLength(2);
+    expect(t.inputs[1]?.redact('second-password-value')).not.toContain('second-password-value');
   });
 });
 
