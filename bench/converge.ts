@@ -7,8 +7,9 @@
 // container exists but is stopped. Wall time until all 3N containers run, and stacks that did not come up.
 //
 // Run as the lab user inside its cgroup subtree (bench/run.sh does):
-//   node dist-bench/bench/converge.js N [cases]   cases: comma list of stackd-C (C a number or N), herd-compose,
-//   herd-podman-compose, seq-compose, floor, reboot-stackd-C, reboot-herd-compose (default: all, C = 1,2,4,8,N)
+//   node dist-bench/bench/converge.js N [cases]   cases: comma list of stackd-C (C a number, N, or auto: the
+//   default, adaptive), herd-compose, herd-podman-compose, seq-compose, floor, reboot-stackd-C,
+//   reboot-herd-compose (default: all, C = auto,1,2,4,8,N)
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { homedir, loadavg, availableParallelism } from 'node:os';
@@ -16,16 +17,18 @@ import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { ComposeRunner } from '../src/adapters/compose-runner.js';
 import { PodmanRelay } from '../src/adapters/podman-relay.js';
+import { PaceMeter } from '../src/supervisor/pace-meter.js';
 import { PodmanClient } from '../src/adapters/podman-client.js';
 import { buildChildEnv, runProcess } from '../src/adapters/process-runner.js';
+import { cpuUsec, userManagerCpuStat } from './cgroup-cpu.js';
 import { benchConfig, COMPOSE, upAll } from './workload.js';
 
 const N = Number(process.argv[2] ?? 5);
 const PREFIX = 'bhc';
 const caseArg = process.argv[3];
 const cases = caseArg ? caseArg.split(',') : [
-  ...['1', '2', '4', '8', 'N'].map((c) => `stackd-${c}`), 'herd-compose', 'herd-podman-compose', 'seq-compose', 'floor',
-  'reboot-stackd-N', 'reboot-herd-compose',
+  ...['auto', '1', '2', '4', '8', 'N'].map((c) => `stackd-${c}`), 'herd-compose', 'herd-podman-compose', 'seq-compose', 'floor',
+  'reboot-stackd-auto', 'reboot-herd-compose',
 ];
 const socket = join(process.env['XDG_RUNTIME_DIR'] ?? `/run/user/${process.getuid?.()}`, 'podman/podman.sock');
 const env = buildChildEnv(process.env, { podmanSocket: socket });
@@ -77,20 +80,35 @@ async function stacksDown(): Promise<number> {
   return names.filter((n) => list.filter((c) => c.State === 'running' && (c.Names[0] ?? '').match(new RegExp(`^${n}[-_]`))).length < 3).length;
 }
 
-async function stackd(concurrency: number): Promise<{ failed: number; stackdMs: number }> {
+/** how long podman took to start answering compose's requests (through the relay), in ms */
+function spread(ms: number[]): { calls: number; p50: number; p90: number; p99: number; max: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0);
+  return { calls: s.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: Math.round(s[s.length - 1] ?? 0) };
+}
+
+async function stackd(concurrency: number | 'auto'): Promise<{ failed: number; stackdMs: number; podmanAnswerMs: ReturnType<typeof spread> }> {
   const stateFile = join(dir, `state-${concurrency}-${Date.now()}.json`);
   const files = { exists: (p: string) => access(p).then(() => true, () => false), readText: (p: string) => readFile(p, 'utf8').catch(() => null) };
   const config = benchConfig({ socket, dir, stateFile, concurrency, names, composeFile });
   const podman = new PodmanClient({ socketPath: socket });
   // as stackd runs compose (src/main.ts): through a fresh relay, so its /info and /version copies start empty
-  const relay = new PodmanRelay({ listenPath: join(dir, `relay-${concurrency}.sock`), upstreamPath: socket, ttlMs: config.podman.composeInfoCacheMs });
+  const answers: number[] = [];
+  const pace = new PaceMeter();
+  const relay = new PodmanRelay({
+    listenPath: join(dir, `relay-${concurrency}.sock`), upstreamPath: socket, ttlMs: config.podman.composeInfoCacheMs,
+    onAnswer: (_m, url, ms) => {
+      answers.push(ms);
+      pace.record(url, ms);
+    },
+  });
   await relay.start();
   const relayEnv = buildChildEnv(process.env, { podmanSocket: relay.path });
   const compose = new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: relay.path, parentEnv: process.env, env: relayEnv, run: runProcess });
-  const r = await upAll({ config, podman, compose, files, logger: log, childEnv: relayEnv }, 900_000);
+  const r = await upAll({ config, podman, compose, files, logger: log, childEnv: relayEnv, podmanPace: () => pace.take() }, 900_000);
   await relay.stop();
   await podman.close?.();
-  return { failed: r.failed.length, stackdMs: r.ms };
+  return { failed: r.failed.length, stackdMs: r.ms, podmanAnswerMs: spread(answers) };
 }
 
 async function herd(argvOf: (n: string) => string[], together: boolean): Promise<number> {
@@ -131,10 +149,12 @@ async function floor(): Promise<number> {
   return failed;
 }
 
-interface Row { case: string; concurrency?: number; wallMs: number; stacksNotUp: number; failedRuns: number; stackdJobsMs?: number }
+interface Row { case: string; concurrency?: number | 'auto'; wallMs: number; cpuSeconds?: number; stacksNotUp: number; failedRuns: number; stackdJobsMs?: number; podmanAnswerMs?: ReturnType<typeof spread> }
 const rows: Row[] = [];
 const load = { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] };
-const conc = (c: string) => (c === 'N' ? N : Number(c));
+const conc = (c: string): number | 'auto' => (c === 'N' ? N : c === 'auto' ? 'auto' : Number(c));
+const cpuStat = userManagerCpuStat();
+if (!cpuStat) process.stderr.write('not inside a user manager\'s cgroup subtree: CPU seconds are not reported\n');
 
 for (const c of cases) {
   const reboot = c.startsWith('reboot-');
@@ -147,13 +167,14 @@ for (const c of cases) {
   }
   const kind = reboot ? c.slice('reboot-'.length) : c;
   const t0 = performance.now();
+  const cpu0 = cpuUsec(cpuStat);
   let failedRuns: number;
   let row: Partial<Row> = {};
   if (kind.startsWith('stackd-')) {
     const k = conc(kind.slice('stackd-'.length));
     const r = await stackd(k);
     failedRuns = r.failed;
-    row = { concurrency: k, stackdJobsMs: Math.round(r.stackdMs) };
+    row = { concurrency: k, stackdJobsMs: Math.round(r.stackdMs), podmanAnswerMs: r.podmanAnswerMs };
   } else if (kind === 'herd-compose') {
     failedRuns = await herd((n) => ['podman', 'compose', '-p', n, '-f', composeFile(n), 'up', '-d'], true);
   } else if (kind === 'herd-podman-compose') {
@@ -167,9 +188,10 @@ for (const c of cases) {
   }
   const seen = await untilAllRunning(performance.now() + 120_000);
   const wallMs = Math.round(seen.at - t0);
+  const cpuSeconds = cpuStat ? Number(((cpuUsec(cpuStat) - cpu0) / 1e6).toFixed(2)) : undefined;
   const stacksNotUp = await stacksDown();
-  rows.push({ case: c, ...row, wallMs, stacksNotUp, failedRuns });
-  process.stderr.write(`N=${N} ${c}: ${(wallMs / 1000).toFixed(1)} s, ${stacksNotUp} stacks not up, ${failedRuns} failed runs\n`);
+  rows.push({ case: c, ...row, wallMs, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}), stacksNotUp, failedRuns });
+  process.stderr.write(`N=${N} ${c}: ${(wallMs / 1000).toFixed(1)} s, ${cpuSeconds ?? '?'} CPU s, ${stacksNotUp} stacks not up, ${failedRuns} failed runs${row.podmanAnswerMs ? `, podman answers ${JSON.stringify(row.podmanAnswerMs)}` : ''}\n`);
 }
 await clean();
 await rm(dir, { recursive: true, force: true });

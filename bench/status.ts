@@ -36,7 +36,7 @@ for (const s of stacks) {
 }
 const config = {
   source: 'bench', podman: { socket: '/nonexistent', composeCommand: ['podman', 'compose'], composeInfoCacheMs: 0 }, api: { socket: '/nonexistent' },
-  queue: { concurrency: 2, retryBaseMs: 10_000, retryMaxMs: 300_000, resyncMs: 600_000 },
+  queue: { concurrency: { min: 2, max: 2 }, retryBaseMs: 10_000, retryMaxMs: 300_000, resyncMs: 600_000 },
   defaults: { startupTimeoutMs: 300_000, envWaitMs: 30_000, healthWindowMs: 300_000, repair: 'none' as const },
   staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
   cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },

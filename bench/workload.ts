@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadState, saveState } from '../src/adapters/state-file.js';
 import { Systemctl } from '../src/adapters/systemctl.js';
 import type { Config } from '../src/core/config-types.js';
+import { CONFIG_DEFAULTS } from '../src/core/config-schema.js';
 import { buildPipeline, type PipelineDeps } from '../src/supervisor/pipeline.js';
 
 export const COMPOSE = `services:
@@ -27,15 +28,15 @@ export const COMPOSE = `services:
 
 /**
  * The config the in-process benches hand the production pipeline: `names` stacks, each with its compose file,
- * at `concurrency`, retries far off (a bench run that fails must show as failed, not be retried away).
+ * at `concurrency` (a number: fixed; 'auto': adaptive, as stackd's default), retries far off (a bench run that fails must show as failed, not be retried away).
  */
 export function benchConfig(o: {
-  socket: string; dir: string; stateFile: string; concurrency: number; names: string[]; composeFile: (name: string) => string; retryMs?: number;
+  socket: string; dir: string; stateFile: string; concurrency: number | 'auto'; names: string[]; composeFile: (name: string) => string; retryMs?: number;
 }): Config {
   const retryMs = o.retryMs ?? 600_000;
   return {
     source: 'bench', podman: { socket: o.socket, composeCommand: ['podman', 'compose'], composeInfoCacheMs: 60_000 }, api: { socket: join(o.dir, 'api.sock') },
-    queue: { concurrency: o.concurrency, retryBaseMs: retryMs, retryMaxMs: retryMs, resyncMs: 3_600_000 },
+    queue: { concurrency: o.concurrency === 'auto' ? { min: 1, max: CONFIG_DEFAULTS.queue.maxConcurrency } : { min: o.concurrency, max: o.concurrency }, retryBaseMs: retryMs, retryMaxMs: retryMs, resyncMs: 3_600_000 },
     defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, repair: 'none' },
     staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
     cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },

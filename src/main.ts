@@ -10,6 +10,7 @@ import { ComposeRunner } from './adapters/compose-runner.js';
 import { watchFile } from './adapters/file-watch.js';
 import { PodmanClient } from './adapters/podman-client.js';
 import { PodmanRelay } from './adapters/podman-relay.js';
+import { PaceMeter } from './supervisor/pace-meter.js';
 import { buildChildEnv, runProcess } from './adapters/process-runner.js';
 import { createRegistryClient, type RegistryEvent } from './adapters/registry-client.js';
 import { loadState, loadUpdateState, saveState, saveUpdateState } from './adapters/state-file.js';
@@ -96,7 +97,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   service.startWatchdog();
   // compose talks to podman through stackd's relay (src/adapters/podman-relay.ts): the same API, but podman's
   // slow /info and /version answers are reused instead of recomputed for every compose run
-  const relay = await startRelay(config, logger);
+  // how quickly podman answers compose, for queue.concurrency auto (the relay times every request it passes)
+  const pace = new PaceMeter();
+  const relay = await startRelay(config, logger, pace);
   const composeSocket = relay?.path ?? config.podman.socket;
   const childEnv = buildChildEnv(env, { podmanSocket: composeSocket });
   // built once: compose runs with it and the reconciler's fingerprint covers it
@@ -112,6 +115,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   let podmanUp = false;
   const metrics: Metrics = new Metrics({
     listStacks: () => supervisor.listStacks(), queueDepth: () => supervisor.queueDepth, podmanUp: () => podmanUp,
+    queueConcurrency: () => supervisor.queueConcurrency,
     jobCount: () => supervisor.jobCount,
     deployUnhealthy: (stack) => healthWatch.isAlerted(stack),
   });
@@ -129,6 +133,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const holdUpdateAfter = crashTestHold(env['STACKD_TEST_HOLD_UPDATE_AFTER'], logger);
   const { supervisor, housekeeping, providerGate, healthWatch, feed } = buildPipeline({
     config, podman, compose, files, stateStore, childEnv, logger,
+    podmanPace: () => pace.take(),
     systemctl: new Systemctl({ parentEnv: env }),
     probeComposeProvider: () => compose.version(),
     onResult: (stack, r) => {
@@ -281,10 +286,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 }
 
 /** The relay next to the API socket, or undefined (configured off, or it could not start: compose then talks to podman directly). */
-async function startRelay(config: Config, logger: Logger): Promise<PodmanRelay | undefined> {
+async function startRelay(config: Config, logger: Logger, pace: PaceMeter): Promise<PodmanRelay | undefined> {
   if (config.podman.composeInfoCacheMs <= 0) return undefined;
   const relay = new PodmanRelay({
     listenPath: join(dirname(config.api.socket), 'podman-relay.sock'), upstreamPath: config.podman.socket, ttlMs: config.podman.composeInfoCacheMs,
+    onAnswer: (_method, url, ms) => pace.record(url, ms),
   });
   try {
     await relay.start();
@@ -317,7 +323,7 @@ function warnOnRestartOnlyKeys(logger: Logger, before: Config, after: Config): v
     ['podman.composeInfoCache', before.podman.composeInfoCacheMs, after.podman.composeInfoCacheMs],
     ['api.socket', before.api.socket, after.api.socket],
     ['api.listen', JSON.stringify(before.api.listen), JSON.stringify(after.api.listen)],
-    ['queue.concurrency', before.queue.concurrency, after.queue.concurrency],
+    ['queue.concurrency', JSON.stringify(before.queue.concurrency), JSON.stringify(after.queue.concurrency)],
     ['stateFile', before.stateFile, after.stateFile],
   ];
   for (const [key, a, b] of restartOnly) {

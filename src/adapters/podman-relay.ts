@@ -26,6 +26,12 @@ export interface PodmanRelayOptions {
   now?: () => number;
   /** told of every request as it arrives, hijacked ones included (bench/scrape.ts counts podman API calls so) */
   onRequest?: (method: string, url: string) => void;
+  /**
+   * told, for every passed-through request, how long podman took to start its answer (headers, not the whole
+   * body: a pull or an event stream may flow for minutes). The queue's adaptive concurrency reads podman's
+   * pace from this.
+   */
+  onAnswer?: (method: string, url: string, ms: number) => void;
 }
 
 interface Copy {
@@ -114,9 +120,11 @@ export class PodmanRelay {
       );
       return;
     }
+    const askedAt = performance.now();
     const upstream = request({
       socketPath: this.opts.upstreamPath, agent: this.agent, method: req.method, path: url, headers: endToEnd(req.rawHeaders),
     }, (answer) => {
+      this.opts.onAnswer?.(req.method ?? 'GET', url, performance.now() - askedAt);
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.rawHeaders));
       answer.pipe(res);
       answer.on('error', () => res.destroy());

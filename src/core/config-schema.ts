@@ -13,7 +13,7 @@ export const CONFIG_DEFAULTS = {
   composeCommand: ['podman', 'compose'],
   composeInfoCache: '60s',
   listenHost: '127.0.0.1',
-  queue: { concurrency: 2, retryBase: '10s', retryMax: '5m', resync: '10m' },
+  queue: { concurrency: 'auto', maxConcurrency: 8, retryBase: '10s', retryMax: '5m', resync: '10m' },
   defaults: { startupTimeout: '300s', envWait: '30s', healthWindow: '5m', repair: 'none' },
   staleHealth: { startingFloor: '2m', unhealthyAfter: '5m', recheckWindow: '30m' },
   cleanup: { maxAge: '4h', timerMinAge: '60s', gcEvery: '1h', pruneEvery: '24h' },
@@ -27,6 +27,7 @@ export type CheckName =
   | 'path'
   | 'url'
   | 'listen'
+  | 'concurrency'
   | 'stack-name'
   | 'project-name'
   | 'unit-name';
@@ -78,12 +79,22 @@ export const ApiSchema = section({
   ),
 });
 
+export const CONCURRENCY_EXPECTED = 'expected auto or a whole number from 1 to 32';
+
 export const QueueSchema = section({
   concurrency: Type.Optional(
+    // checked by x-check: a union with a literal would report a bare "must be equal to constant"
+    Type.Union([Type.String(), Type.Number()], {
+      default: CONFIG_DEFAULTS.queue.concurrency,
+      'x-check': 'concurrency',
+      'x-expected': CONCURRENCY_EXPECTED,
+    }),
+  ),
+  maxConcurrency: Type.Optional(
     Type.Integer({
       minimum: 1,
       maximum: 32,
-      default: CONFIG_DEFAULTS.queue.concurrency,
+      default: CONFIG_DEFAULTS.queue.maxConcurrency,
       'x-expected': 'expected a whole number from 1 to 32',
     }),
   ),

@@ -44,7 +44,7 @@ export interface Config {
     composeInfoCacheMs: number;
   };
   api: { socket: string; listen?: ListenAddress };
-  queue: { concurrency: number; retryBaseMs: number; retryMaxMs: number; resyncMs: number };
+  queue: { concurrency: ConcurrencyBounds; retryBaseMs: number; retryMaxMs: number; resyncMs: number };
   defaults: { startupTimeoutMs: number; envWaitMs: number; healthWindowMs: number; repair: RepairPolicy };
   staleHealth: { startingFloorMs: number; unhealthyAfterMs: number; recheckWindowMs: number };
   cleanup: { maxAgeMs: number; timerMinAgeMs: number; gcEveryMs: number; pruneEveryMs: number };
@@ -74,4 +74,13 @@ export interface ConfigIssue {
   /** 1-based position in the file, when known (YAML syntax errors, and keys that exist in the file) */
   line?: number;
   column?: number;
+}
+
+/**
+ * How many stacks the queue reconciles at once: a fixed number (min = max), or `auto`, which starts at max and
+ * follows podman's pace between the two (core/adaptive-concurrency.ts).
+ */
+export interface ConcurrencyBounds {
+  min: number;
+  max: number;
 }

@@ -5,9 +5,9 @@ import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
-import { CONFIG_DEFAULTS, ConfigSchema } from './config-schema.js';
+import { CONCURRENCY_EXPECTED, CONFIG_DEFAULTS, ConfigSchema } from './config-schema.js';
 import type { CheckName, ConfigInput, NotifierInput } from './config-schema.js';
-import type { Config, ConfigEnvironment, ConfigIssue, ListenAddress, NotifierConfig, StackConfig } from './config-types.js';
+import type { ConcurrencyBounds, Config, ConfigEnvironment, ConfigIssue, ListenAddress, NotifierConfig, StackConfig } from './config-types.js';
 import { ConfigValueError, checkDuration, parseDuration } from './duration.js';
 import { validateProjectName, validateStackName, validateUnitName } from './stack-name.js';
 
@@ -28,6 +28,7 @@ const CHECKS: Record<CheckName, (value: unknown) => string | undefined> = {
     const r = parseListen(v);
     return 'expected' in r ? r.expected : undefined;
   },
+  concurrency: (v) => (v === 'auto' || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 32) ? undefined : CONCURRENCY_EXPECTED),
   'stack-name': (v) => (typeof v === 'string' ? validateStackName(v) : undefined),
   'project-name': (v) => (typeof v === 'string' ? validateProjectName(v) : undefined),
   'unit-name': (v) => (typeof v === 'string' ? validateUnitName(v) : undefined),
@@ -286,7 +287,7 @@ function resolve(input: ConfigInput, source: string, ctx: ConfigEnvironment): { 
   const D = CONFIG_DEFAULTS;
   const q = input.queue ?? {};
   const queue = {
-    concurrency: q.concurrency ?? D.queue.concurrency,
+    concurrency: concurrencyBounds(q.concurrency ?? D.queue.concurrency, q.maxConcurrency ?? D.queue.maxConcurrency),
     retryBaseMs: r.ms(q.retryBase, D.queue.retryBase, ['queue', 'retryBase']),
     retryMaxMs: r.ms(q.retryMax, D.queue.retryMax, ['queue', 'retryMax']),
     resyncMs: r.ms(q.resync, D.queue.resync, ['queue', 'resync']),
@@ -569,4 +570,10 @@ export function formatConfigIssues(source: string, issues: ConfigIssue[]): strin
   const n = issues.length;
   lines.push(`${n} problem${n === 1 ? '' : 's'} in ${source}; fix the key${n === 1 ? '' : 's'} named above (stackd.example.yaml documents every key)`);
   return lines.join('\n');
+}
+
+/** `auto` adapts from 1 up to maxConcurrency; a number is fixed (maxConcurrency then has no say). */
+function concurrencyBounds(concurrency: string | number, max: number): ConcurrencyBounds {
+  // the x-check let only 'auto' or a whole number from 1 to 32 through
+  return typeof concurrency === 'number' ? { min: concurrency, max: concurrency } : { min: 1, max };
 }

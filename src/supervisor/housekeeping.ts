@@ -2,6 +2,7 @@
 // the reconciler's preflight and after, the supervisor's check/gc tasks, and the periodic GC and prune.
 import type { Logger } from 'pino';
 import type { Config } from '../core/config-types.js';
+import { AfterQuiet } from './after-quiet.js';
 import { Checker } from './checker.js';
 import type { Lifecycle } from './lifecycle.js';
 import { every, type Periodic } from './periodic.js';
@@ -11,6 +12,9 @@ import { Pruner } from './pruner.js';
 import type { ReconcilerDeps } from './reconciler.js';
 import type { SupervisorDeps } from './supervisor.js';
 import { TimerGc } from './timer-gc.js';
+
+const AFTER_RECONCILE_GC_QUIET_MS = 2_000;
+const AFTER_RECONCILE_GC_MAX_WAIT_MS = 30_000;
 
 export interface HousekeepingDeps {
   /** the config in force (re-read on every use, so a reload applies) */
@@ -70,17 +74,19 @@ export function createHousekeeping(deps: HousekeepingDeps): Housekeeping {
   };
 
   let periodic: Periodic[] = [];
-  /** the GC a reconcile asked for, still running (stop() waits for it) */
-  let afterGc: Promise<unknown> | undefined;
+  // The GC reconciles ask for runs once they have been quiet for 2 s (at most 30 s after the first asked), beside
+  // the queue: it needs no slot, and a GC per reconcile held podman and systemd busy during a rebuild's burst.
+  const afterGc = new AfterQuiet({
+    quietMs: AFTER_RECONCILE_GC_QUIET_MS, maxWaitMs: AFTER_RECONCILE_GC_MAX_WAIT_MS, ...(deps.now ? { now: deps.now } : {}),
+    // its own log, not a reconcile's: one GC answers for every reconcile of the burst
+    run: () => timerGc.run(log).catch((err: unknown) => log.warn({ err }, 'healthcheck-timer GC after reconciles failed')),
+  });
   return {
     name: 'housekeeping',
     preflight: preflight.run,
-    // Not awaited: the GC needs no queue slot, and holding one for it (systemctl twice and a container list,
-    // ~50 ms) delayed the next stack's compose at every deploy. Calls while a GC runs share the next one.
-    after: async (_stack, reconcileLog) => {
-      const run = timerGc.run(reconcileLog).catch((err: unknown) => reconcileLog.warn({ err }, 'healthcheck-timer GC after the reconcile failed'));
-      afterGc = run;
-      void run.finally(() => { if (afterGc === run) afterGc = undefined; });
+    // Not awaited and not at once: see afterGc above.
+    after: async () => {
+      afterGc.poke();
     },
     tasks: { check: (stack) => checker.run(stack), gc },
     /** the hourly timer GC and the daily prune */
@@ -92,7 +98,7 @@ export function createHousekeeping(deps: HousekeepingDeps): Housekeeping {
     },
     async stop() {
       await Promise.all(periodic.map((p) => p.stop()));
-      await afterGc;
+      await afterGc.stop();
     },
   };
 }

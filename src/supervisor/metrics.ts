@@ -8,6 +8,8 @@ const STATES: readonly StackState[] = ['pending', 'converged', 'progressing', 'd
 export interface MetricsSource {
   listStacks(): StackStatus[];
   queueDepth(): number;
+  /** how many reconciles may run at once now (queue.concurrency auto moves it) */
+  queueConcurrency?(): number;
   podmanUp(): boolean;
   /** jobs held in memory (open ones plus at most KEEP_FINISHED finished), so the bound can be watched */
   jobCount?(): number;
@@ -56,6 +58,10 @@ export class Metrics {
     new Gauge({
       name: 'stackd_queue_depth', help: 'Reconciles queued or running', registers,
       collect() { this.set(source.queueDepth()); },
+    });
+    new Gauge({
+      name: 'stackd_queue_concurrency', help: 'How many reconciles may run at once (moves with podman\'s pace when queue.concurrency is auto)', registers,
+      collect() { this.set(source.queueConcurrency?.() ?? 0); },
     });
     new Gauge({
       name: 'stackd_jobs', help: 'Jobs held in memory: the unfinished ones plus the most recent finished ones (bounded)', registers,

@@ -15,7 +15,7 @@ import type { ComposePort, ComposeProviderVerdict, FilesPort, ImagePort, PodmanP
 import { ProviderGate } from './provider-gate.js';
 import { StatusFeed } from './status-feed.js';
 import { Reconciler, type ReconcilerDeps } from './reconciler.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type SupervisorDeps } from './supervisor.js';
 import { Updater, type ReferenceChecker, type UpdaterDeps } from './updater.js';
 
 export interface PipelineDeps {
@@ -34,6 +34,8 @@ export interface PipelineDeps {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   onResult?: (stack: string, result: ReconcileResult) => void;
+  /** podman's pace as the relay saw it (queue.concurrency auto) */
+  podmanPace?: SupervisorDeps['podmanPace'];
   /** a reconcile read the stack's files: the redactor of their env values */
   onInputs?: ReconcilerDeps['onInputs'];
   onViolation?: (stack: string, kind: ViolationKind) => void;
@@ -122,6 +124,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     ...(updater ? { beforeQueue: () => updater.resume() } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.onResult ? { onResult: deps.onResult } : {}),
+    ...(deps.podmanPace ? { podmanPace: deps.podmanPace } : {}),
   });
   built.supervisor = supervisor;
   store.onChange(() => feed.poke());

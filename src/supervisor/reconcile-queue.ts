@@ -131,6 +131,16 @@ export class ReconcileQueue {
     return e.retryAt !== undefined ? { phase: e.phase, retryAt: new Date(e.retryAt).toISOString() } : { phase: e.phase };
   }
 
+  /** How many reconciles may run at once; a change applies as running ones end (p-queue starts more at once). */
+  get concurrency(): number {
+    return this.pq.concurrency;
+  }
+
+  setConcurrency(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new InvalidOptionError('concurrency', 'an integer from 1 and up', n);
+    this.pq.concurrency = n;
+  }
+
   get depth(): number {
     return this.pq.size + this.pq.pending;
   }

@@ -21,6 +21,7 @@ import type { Lifecycle } from './lifecycle.js';
 import type { ObservedStore } from './observed-store.js';
 import type { ComposeProviderVerdict, PodmanPort, StateStore } from './ports.js';
 import { ReconcileQueue, type RunContext } from './reconcile-queue.js';
+import { isLockContention, nextConcurrency, type PodmanPace } from '../core/adaptive-concurrency.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface SupervisorDeps {
@@ -42,6 +43,11 @@ export interface SupervisorDeps {
     update?: (stack: string | undefined, dryRun: boolean) => Promise<{ ok: boolean; output: unknown }>;
   };
   onResult?: (stack: string, result: ReconcileResult) => void;
+  /**
+   * podman's pace since the last call (the relay's answer times; supervisor/pace-meter.ts), read after each
+   * reconcile when queue.concurrency is auto. Absent: no slow answers are seen, only lock contention.
+   */
+  podmanPace?: () => PodmanPace;
   /** a stack's status may have changed without the observed store changing (a phase, a level, a new config) */
   onStatusChange?: () => void;
   /**
@@ -77,7 +83,8 @@ export class Supervisor implements SupervisorApi, Lifecycle {
       this.markLoaded = resolve;
     });
     this.queue = new ReconcileQueue({
-      concurrency: deps.config.queue.concurrency,
+      // auto starts at its most: a rebuild's burst gets the parallelism at once (core/adaptive-concurrency.ts)
+      concurrency: deps.config.queue.concurrency.max,
       retryBaseMs: deps.config.queue.retryBaseMs,
       retryMaxMs: deps.config.queue.retryMaxMs,
       now: this.now,
@@ -87,7 +94,10 @@ export class Supervisor implements SupervisorApi, Lifecycle {
         deps.logger.debug({ stack, phase, retryAt }, 'phase');
         deps.onStatusChange?.();
       },
-      onResult: (ctx, r) => deps.onResult?.(ctx.stack, r),
+      onResult: (ctx, r) => {
+        this.adaptConcurrency(r);
+        deps.onResult?.(ctx.stack, r);
+      },
     });
   }
 
@@ -176,6 +186,23 @@ export class Supervisor implements SupervisorApi, Lifecycle {
   /** jobs in the table (open plus recent finished), for the stackd_jobs gauge */
   get jobCount(): number {
     return this.jobs.size;
+  }
+
+  /** how many reconciles may run at once now (follows podman's pace when queue.concurrency is auto) */
+  get queueConcurrency(): number {
+    return this.queue.concurrency;
+  }
+
+  /** concurrency is a restart-only key: the bounds are the ones stackd started with */
+  private adaptConcurrency(r: ReconcileResult): void {
+    const bounds = this.deps.config.queue.concurrency;
+    if (bounds.min === bounds.max) return;
+    const pace = this.deps.podmanPace?.() ?? { answers: 0, slow: 0 };
+    const from = this.queue.concurrency;
+    const to = nextConcurrency(from, bounds, pace, isLockContention(r.reason));
+    if (to === from) return;
+    this.queue.setConcurrency(to);
+    this.deps.logger.info({ from, to, answers: pace.answers, slowAnswers: pace.slow, lockContention: isLockContention(r.reason) }, 'queue concurrency changed');
   }
 
   get queueDepth(): number {

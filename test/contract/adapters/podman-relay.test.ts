@@ -37,6 +37,8 @@ beforeEach(async () => {
       if (req.url?.endsWith('/info') || req.url?.endsWith('/version')) {
         res.writeHead(infoStatus, { 'Content-Type': 'application/json', 'Api-Version': '1.41' });
         res.end(JSON.stringify({ answer: hits.length, url: req.url }));
+      } else if (req.url === '/slow') {
+        setTimeout(() => { res.writeHead(200); res.end('slow'); }, 150);
       } else if (req.url === '/stream') {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.write('{"status":"first"}\n');
@@ -194,6 +196,25 @@ describe('PodmanRelay: everything else passes through', () => {
     sock.destroy();
     expect(seen).toEqual(['GET /v1.41/info', 'GET /v1.41/info', 'POST /v1.41/containers/create?name=x', 'POST /v1.41/exec/x/start']);
     expect(hits).toEqual(['GET /v1.41/info', 'POST /v1.41/containers/create?name=x', 'UPGRADE /v1.41/exec/x/start']);
+  });
+
+  it('onAnswer is told how long podman took to start each passed-through answer (headers, not the whole body)', async () => {
+    await relay.stop();
+    const seen: { url: string; ms: number }[] = [];
+    relay = new PodmanRelay({
+      listenPath: join(dir, 'stackd', 'podman-relay.sock'), upstreamPath: join(dir, 'podman.sock'), ttlMs: 60_000, now: () => clock,
+      onAnswer: (_method, url, ms) => seen.push({ url, ms }),
+    });
+    await relay.start();
+    await ask('GET', '/v1.41/info');
+    await ask('GET', '/v1.41/info'); // from the copy: podman was not asked
+    await ask('GET', '/slow');
+    const stream = await ask('GET', '/stream');
+    expect(stream.endAtMs).toBeGreaterThanOrEqual(190);
+    expect(seen.map((s) => s.url)).toEqual(['/slow', '/stream']);
+    expect(seen[0]!.ms).toBeGreaterThanOrEqual(140);
+    // the stream's headers came at once and its end 200 ms later: the time counted is the headers'
+    expect(seen[1]!.ms).toBeLessThanOrEqual((stream.endAtMs ?? 0) - 150);
   });
 
   it('podman not there: the connection is closed unanswered, as podman\'s missing socket would (for /info too)', async () => {

@@ -619,7 +619,7 @@ export function makeConfig(stacks: StackConfig[], over: Partial<Config> = {}): C
     podman: { socket: '/run/user/1000/podman/podman.sock', composeCommand: ['podman', 'compose'], composeInfoCacheMs: 60_000 },
     api: { socket: '/run/user/1000/stackd/api.sock' },
     // retries and resync an hour away: they never fire by themselves during a test
-    queue: { concurrency: 2, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 },
+    queue: { concurrency: { min: 2, max: 2 }, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 },
     defaults: { startupTimeoutMs: 300_000, envWaitMs: 0, healthWindowMs: 0, repair: 'none' },
     staleHealth: { startingFloorMs: 120_000, unhealthyAfterMs: 300_000, recheckWindowMs: 1_800_000 },
     cleanup: { maxAgeMs: 14_400_000, timerMinAgeMs: 60_000, gcEveryMs: 3_600_000, pruneEveryMs: 86_400_000 },

@@ -330,3 +330,32 @@ describe('runExclusive: an update holds the stack slot', () => {
     expect(q.phase('app').phase).toBe('reconciling');
   });
 });
+
+describe('setConcurrency', () => {
+  it('raising it starts waiting stacks at once; lowering it lets running ones finish and holds the rest', async () => {
+    const { calls, run } = controlledRuns();
+    const q = makeQueue(run, { concurrency: 1 });
+    const verdicts = ['a', 'b', 'c', 'd'].map((s) => q.trigger(s, 'request'));
+    await tick();
+    expect(calls.map((c) => c.ctx.stack)).toEqual(['a']);
+    q.setConcurrency(3);
+    await tick();
+    expect(q.concurrency).toBe(3);
+    expect(calls.map((c) => c.ctx.stack)).toEqual(['a', 'b', 'c']);
+    q.setConcurrency(1);
+    calls[0]!.settle(ok('a'));
+    calls[1]!.settle(ok('b'));
+    await tick();
+    expect(calls).toHaveLength(3); // c still runs: d waits for it
+    calls[2]!.settle(ok('c'));
+    await tick();
+    expect(calls.map((c) => c.ctx.stack)).toEqual(['a', 'b', 'c', 'd']);
+    calls[3]!.settle(ok('d'));
+    expect((await Promise.all(verdicts)).map((v) => v.reason)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it.each([0, 1.5, -1])('refuses %s', (n) => {
+    const q = makeQueue(controlledRuns().run);
+    expect(() => q.setConcurrency(n)).toThrow(/concurrency/);
+  });
+});

@@ -100,7 +100,7 @@ describe('desired state survives a restart', () => {
 
   it('a failing compose down is retried as down by the backoff clock (fake timers)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const { w, sup } = setup(['app'], { queue: { concurrency: 1, retryBaseMs: 60_000, retryMaxMs: 60_000, resyncMs: 86_400_000 } });
+    const { w, sup } = setup(['app'], { queue: { concurrency: { min: 1, max: 1 }, retryBaseMs: 60_000, retryMaxMs: 60_000, resyncMs: 86_400_000 } });
     await sup.load();
     w.podman.add({ project: 'app', service: 'web' });
     w.compose.script('down', fail('Error response from daemon: device or resource busy'));
@@ -225,7 +225,7 @@ describe('the state file', () => {
 
 describe('joining', () => {
   async function queuedBehindWeb(initialApp: 'running' | 'stopped') {
-    const { w, sup } = setup(['app', 'web'], { queue: { concurrency: 1, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 } });
+    const { w, sup } = setup(['app', 'web'], { queue: { concurrency: { min: 1, max: 1 }, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 } });
     await sup.load();
     if (initialApp === 'stopped') expect((await act(sup, 'app', 'stop')).status).toBe('done');
     const gate = w.compose.hold('up');
@@ -362,7 +362,7 @@ describe('stacks that leave the config', () => {
   });
 
   it('an up queued for a stack that then leaves the config: its job fails, not done', async () => {
-    const { w, config, sup } = setup(['app', 'web'], { queue: { concurrency: 1, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 } });
+    const { w, config, sup } = setup(['app', 'web'], { queue: { concurrency: { min: 1, max: 1 }, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 } });
     await sup.load();
     const gate = w.compose.hold('up');
     await sup.request('web', 'up');
@@ -399,7 +399,7 @@ describe('odd names', () => {
 
 describe('shutdown', () => {
   it('after stop(): requests throw ShuttingDownError and no new compose run starts', async () => {
-    const { w, sup } = setup(['app', 'web'], { queue: { concurrency: 1, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 } });
+    const { w, sup } = setup(['app', 'web'], { queue: { concurrency: { min: 1, max: 1 }, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 } });
     await sup.load();
     const gate = w.compose.hold('up');
     const first = await sup.request('app', 'up');
@@ -517,5 +517,47 @@ describe('readiness', () => {
     gate.resolve();
     await loading;
     expect(await sup.readiness()).toMatchObject({ ready: true, stateLoaded: true });
+  });
+});
+
+describe('queue.concurrency auto follows podman\'s pace', () => {
+  function autoSetup(bounds: { min: number; max: number }, paces: { answers: number; slow: number }[]) {
+    const w = new World();
+    const stacks = ['a', 'b', 'c', 'd'].map((n) => w.addStack(n));
+    const config = makeConfig(stacks, { queue: { concurrency: bounds, retryBaseMs: 3_600_000, retryMaxMs: 3_600_000, resyncMs: 86_400_000 } });
+    let taken = 0;
+    const p = w.pipeline(config, { podmanPace: () => paces[taken++] ?? { answers: 10, slow: 0 } });
+    running.push(p.supervisor);
+    return { w, sup: p.supervisor, taken: () => taken };
+  }
+
+  it('starts at the most, steps down on slow answers, halves on lock contention, steps up after a clean run', async () => {
+    const { w, sup } = autoSetup({ min: 1, max: 8 }, [
+      { answers: 20, slow: 5 }, // a: slow
+      { answers: 20, slow: 3 }, // b: slow
+      { answers: 6, slow: 0 }, // c: failed on the lock
+      { answers: 20, slow: 2 }, // d: clean (a tenth slow)
+    ]);
+    await sup.load();
+    expect(sup.queueConcurrency).toBe(8);
+    await act(sup, 'a', 'up');
+    expect(sup.queueConcurrency).toBe(7);
+    await act(sup, 'b', 'up');
+    expect(sup.queueConcurrency).toBe(6);
+    w.compose.script('up', fail('Error response from daemon: database is locked'));
+    expect((await act(sup, 'c', 'up')).result?.reasonCode).toBe('compose-failed');
+    expect(sup.queueConcurrency).toBe(3);
+    await act(sup, 'd', 'up');
+    expect(sup.queueConcurrency).toBe(4);
+  });
+
+  it('a fixed concurrency never moves and never asks for the pace', async () => {
+    const { w, sup, taken } = autoSetup({ min: 2, max: 2 }, [{ answers: 20, slow: 20 }]);
+    await sup.load();
+    await act(sup, 'a', 'up');
+    w.compose.script('up', fail('Error response from daemon: database is locked'));
+    await act(sup, 'b', 'up');
+    expect(sup.queueConcurrency).toBe(2);
+    expect(taken()).toBe(0);
   });
 });
