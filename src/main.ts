@@ -224,6 +224,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       // events were lost while the stream was down (podman restarted): look at every stack again
       if (reconnected) {
         logger.info('podman answers again: resyncing every stack');
+        void providerGate.recheck()?.catch((err: unknown) => logger.warn({ err }, 'could not ask the compose provider again'));
         void supervisor.resyncNow();
       }
     },

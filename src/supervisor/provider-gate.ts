@@ -23,6 +23,14 @@ export class ProviderGate {
     return this.asking;
   }
 
+  /**
+   * Asks again when the last verdict was bad (podman answers again: a verdict taken while it was down said
+   * nothing about the provider). Without it a stackd with no stack to reconcile stayed unready for good.
+   */
+  recheck(): Promise<ComposeProviderVerdict> | undefined {
+    return this.verdict === undefined || this.verdict.ok ? undefined : this.current();
+  }
+
   /** The last verdict, without asking (for /readyz). */
   last(): ComposeProviderVerdict | undefined {
     return this.verdict;

@@ -76,7 +76,7 @@ describe('desired state: levels persisted across failures and restarts; stacks t
 
   function yamlFor(names: readonly Stack[], removedStacks?: 'stop' | 'down' | 'keep'): string {
     const yaml = configYaml(dir, stackYaml(names), { composeCommand: join(dir, 'compose-stub.sh'), ...(removedStacks ? { extra: `removedStacks: ${removedStacks}` } : {}) })
-      .replace('  concurrency: 2\n  retryBase: 60s\n', '  concurrency: 3\n  retryBase: 1s\n  retryMax: 2s\n');
+      .replace('  concurrency: auto\n  retryBase: 60s\n', '  concurrency: 3\n  retryBase: 1s\n  retryMax: 2s\n');
     expect(yaml).toContain('  retryBase: 1s\n  retryMax: 2s\n');
     return yaml;
   }

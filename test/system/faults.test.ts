@@ -115,7 +115,7 @@ esac`;
     const yaml = configYaml(dir, [
       `  - { name: ${HANG}, compose: [${dir}/hang/compose.yml], startupTimeout: 4s }`,
       `  - { name: ${NEXT}, compose: [${dir}/next/compose.yml] }`,
-    ].join('\n'), { composeCommand: join(dir, 'compose.sh') }).replace('  concurrency: 2\n  retryBase: 60s\n', '  concurrency: 1\n  retryBase: 5m\n  retryMax: 10m\n');
+    ].join('\n'), { composeCommand: join(dir, 'compose.sh') }).replace('  concurrency: auto\n  retryBase: 60s\n', '  concurrency: 1\n  retryBase: 5m\n  retryMax: 10m\n');
     expect(yaml).toContain('  concurrency: 1\n');
     await writeFile(join(dir, 'stackd.yaml'), yaml);
     daemon = new Daemon(dir, join(dir, 'stackd.yaml'));
@@ -244,7 +244,7 @@ describe('fault: stackd SIGKILLed in the middle of a reconcile `up` and of a `do
     // concurrency 3 (all at once, so the kill finds every `up` in flight); quick retries, so the
     // collisions of the restarted stackd with the killed one's leftover compose runs resolve in seconds
     const yaml = configYaml(dir, STACKS.map((s) => `  - { name: ${s}, compose: [${dir}/${s}/compose.yml] }`).join('\n'),
-      { composeCommand: join(dir, 'compose.sh') }).replace('  concurrency: 2\n  retryBase: 60s\n', '  concurrency: 3\n  retryBase: 1s\n  retryMax: 4s\n');
+      { composeCommand: join(dir, 'compose.sh') }).replace('  concurrency: auto\n  retryBase: 60s\n', '  concurrency: 3\n  retryBase: 1s\n  retryMax: 4s\n');
     expect(yaml).toContain('  retryBase: 1s\n');
     await writeFile(join(dir, 'stackd.yaml'), yaml);
     daemon = new Daemon(dir, join(dir, 'stackd.yaml'));
@@ -635,7 +635,7 @@ describe('fault: the podman API down (podman.socket and podman.service stopped) 
   /** A daemon on its own config, socket and state in dir/<name>. */
   async function daemonFor(name: string, stacks: string[]): Promise<Daemon> {
     const home = join(dir, name);
-    const yaml = configYaml(home, stacks.map((s) => `  - { name: ${s}, compose: [${dir}/${s}/compose.yml] }`).join('\n'),
+    const yaml = configYaml(home, stacks.length ? stacks.map((s) => `  - { name: ${s}, compose: [${dir}/${s}/compose.yml] }`).join('\n') : '  []',
       { composeCommand: join(dir, 'compose.sh') }).replace('  retryBase: 60s\n', `  retryBase: ${BASE_MS / 1000}s\n  retryMax: ${MAX_MS / 1000}s\n`);
     expect(yaml).toContain(`  retryBase: ${BASE_MS / 1000}s\n`);
     await writeFiles(home, { 'stackd.yaml': yaml });
@@ -672,10 +672,13 @@ describe('fault: the podman API down (podman.socket and podman.service stopped) 
 
   it('at start: daemon alive, /readyz false, each stack failed naming podman-unreachable; socket back → all converge without a restart, retries jittered', async () => {
     const daemon = await daemonFor('at-start', [A, B]);
+    // and one with no stack at all: nothing reconciles there, so only podman coming back can make it ready
+    const empty = await daemonFor('at-start-no-stacks', []);
     try {
-      // what was done: podman's API stopped, then stackd started with two stacks
+      // what was done: podman's API stopped, then stackd started with two stacks (and one with none)
       await podmanDown();
       await daemon.start();
+      await empty.start();
       const pid = daemon.pid;
       expect(daemon.logs).toContain('compose talks to podman through the relay');
 
@@ -697,6 +700,7 @@ describe('fault: the podman API down (podman.socket and podman.service stopped) 
       }
       expect(await apiStatus(daemon.socket, '/healthz')).toBe(200);
       expect(await readyz(daemon.socket)).toBe(503);
+      expect(await readyz(empty.socket)).toBe(503);
       // the queue keeps retrying while podman is down: three failures of each, and nothing touched meanwhile
       await waitFor(async () => [A, B].every((s) => verdicts(daemon, s).length >= 3), 60_000, 'two retries of each stack to fail too',
         () => daemon.logs.slice(-3000));
@@ -714,6 +718,7 @@ describe('fault: the podman API down (podman.socket and podman.service stopped) 
       await podmanBack();
       for (const s of [A, B]) await daemon.waitStack(s, (x) => x.state === 'converged' && x.phase === 'idle', 'converged after podman came back', 90_000);
       await waitFor(async () => (await readyz(daemon.socket)) === 200, 60_000, '/readyz to come back', () => daemon.logs.slice(-2000));
+      await waitFor(async () => (await readyz(empty.socket)) === 200, 60_000, '/readyz of the stackd without stacks to come back', () => empty.logs.slice(-2000));
       const convergedMs = Date.now() - backAt;
       expect(daemon.running).toBe(true);
       expect(daemon.pid).toBe(pid);

@@ -207,7 +207,7 @@ ${opts.composeCommand ? `  composeCommand: [${opts.composeCommand}]\n` : ''}api:
   socket: ${join(dir, 'api.sock')}
 stateFile: ${join(dir, 'state.json')}
 queue:
-  concurrency: 2
+  concurrency: auto
   retryBase: 60s
 defaults:
   envWait: 2s
