@@ -77,7 +77,7 @@ interface PlannedService {
 export class Updater {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private running?: Promise<UpdateReport>;
+  private running?: { promise: Promise<UpdateReport>; stack?: string; dryRun: boolean };
   private memory: UpdateState = EMPTY_UPDATE_STATE;
   private loaded = false;
 
@@ -86,12 +86,26 @@ export class Updater {
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  /** One run at a time: a second request while one runs joins it (its answer is that run's report). */
+  /**
+   * One run at a time. A second request while one runs joins it (its answer is that run's report) when that run
+   * covers it: all stacks or the same one, and applying unless only a dry run was asked for. Otherwise (another
+   * stack, or an apply while a dry run goes on) joining would answer with rows that are not the ones asked for,
+   * or with nothing applied: it waits for the running one and then runs on its own.
+   */
   run(opts: { stack?: string; dryRun: boolean }): Promise<UpdateReport> {
-    this.running ??= this.runOnce(opts).finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    const cur = this.running;
+    if (cur && covers(cur, opts)) return cur.promise;
+    const after = cur ? cur.promise.then(() => undefined, () => undefined) : Promise.resolve();
+    const entry: { promise: Promise<UpdateReport>; stack?: string; dryRun: boolean } = {
+      ...(opts.stack !== undefined ? { stack: opts.stack } : {}),
+      dryRun: opts.dryRun,
+      promise: after.then(() => this.runOnce(opts)).finally(() => {
+        if (this.running === entry) this.running = undefined;
+      }),
+    };
+    // the latest request is the one later ones join (it starts after the earlier ones, one at a time)
+    this.running = entry;
+    return entry.promise;
   }
 
   /** Image ids the prune must keep: what stackd pinned for a rollback that may still be needed. */
@@ -507,6 +521,12 @@ export class Updater {
     await this.deps.state.save(next);
     this.memory = next;
   }
+}
+
+/** Whether the running run answers a request: it looks at every stack the request does, and applies unless only a dry run was asked. */
+function covers(running: { stack?: string; dryRun: boolean }, asked: { stack?: string; dryRun: boolean }): boolean {
+  const scope = running.stack === undefined || running.stack === asked.stack;
+  return scope && (!running.dryRun || asked.dryRun);
 }
 
 function containerCols(c: ObservedContainer | undefined, service: string): Pick<UpdateRow, 'Container' | 'ContainerName' | 'ContainerID'> {

@@ -385,6 +385,50 @@ describe('concurrent runs', () => {
   });
 });
 
+describe('concurrent runs that the running one does not cover', () => {
+  it('WAS A BUG: an apply asked for while a dry run runs joined it: nothing applied, exit 0 → it waits, then applies', async () => {
+    const { w } = shop();
+    w.publish(APP, 'app-v2', behave.healthyAfter(1));
+    const { u, reports } = updater(w);
+    const held = w.holdCheck();
+    const dry = u.run({ dryRun: true });
+    await until(() => w.checks.length === 1, 'the dry run\'s check');
+    const real = u.run({ dryRun: false });
+    expect(real).not.toBe(dry);
+    await settle();
+    expect(w.checks).toEqual([APP]); // one run at a time: the apply has not started yet
+    held.resolve();
+    const [d, r] = await Promise.all([dry, real]);
+    expect(d.dryRun).toBe(true);
+    expect(d.rows.map(cols)).toEqual([{ stack: 'shop', service: 'app', Updated: 'pending', Reason: 'update available (dry run)' }]);
+    expect(r.dryRun).toBe(false);
+    expect(r.rows.map(cols)).toEqual([{ stack: 'shop', service: 'app', Updated: 'true' }]);
+    expect(pulls(w)).toHaveLength(1);
+    expect(reports.map((x) => x.report.dryRun)).toEqual([true, false]);
+  });
+
+  it('WAS A BUG: a run for another stack joined the running one and answered with none of its rows → it waits and runs its own', async () => {
+    const { w } = shop();
+    w.image('web-1', behave.runs(), { tags: ['localhost:5000/web:1'] });
+    w.addStack('blog', [{ name: 'web', reference: 'localhost:5000/web:1', policy: 'registry' }]);
+    const { u } = updater(w);
+    const held = w.holdCheck();
+    const shopRun = u.run({ stack: 'shop', dryRun: false });
+    await until(() => w.checks.length === 1, 'the shop run\'s check');
+    const blogRun = u.run({ stack: 'blog', dryRun: false });
+    // a third request for blog joins the queued blog run; one for everything waits behind it
+    expect(u.run({ stack: 'blog', dryRun: true })).toBe(blogRun);
+    const all = u.run({ dryRun: false });
+    expect(all).not.toBe(blogRun);
+    held.resolve();
+    const [a, b, c] = await Promise.all([shopRun, blogRun, all]);
+    expect(a.rows.map(cols)).toEqual([{ stack: 'shop', service: 'app', Updated: 'false' }]);
+    expect(b.rows.map(cols)).toEqual([{ stack: 'blog', service: 'web', Updated: 'false' }]);
+    expect(c.rows.map((x) => x.stack).sort()).toEqual(['blog', 'shop']);
+    expect(w.checks).toEqual([APP, 'localhost:5000/web:1', APP, 'localhost:5000/web:1']);
+  });
+});
+
 describe('resume() after stackd was killed mid-apply', () => {
   const V2_HEALTHY = behave.healthyAfter(1);
   const V2_FAILING = behave.unhealthyAfter(1);
