@@ -19,6 +19,8 @@ import {
 
 const STACK = 'u-app';
 const ALICE = { user: 'alice', password: 'alice-lab-password' };
+/** in the project's .env; app prints it at start, so the rollback message's log lines must show it as *** */
+const LAB_SECRET = 'lab-s3cret-token-4242';
 
 interface Row { Unit: string; ContainerName: string; Image: string; Policy: string; Updated: string; Reason?: string; service: string; stack: string }
 interface JobJson { status: string; output?: { rows: Row[]; ok: boolean; dryRun: boolean } }
@@ -44,6 +46,12 @@ function row(rows: Row[], service: string): Row {
   const r = rows.find((x) => x.service === service);
   if (!r) throw new Error(`no row for ${service} in ${JSON.stringify(rows)}`);
   return r;
+}
+
+/** The local images of this test (its registry's and the stack's rollback pins): id and name, sorted. */
+async function labImages(): Promise<string[]> {
+  return (await podmanOk('images', '--format', '{{.Id}} {{.Repository}}:{{.Tag}}')).split('\n')
+    .filter((l) => l.includes(reg.host) || l.includes(`stackd-rollback/${STACK}-`)).sort();
 }
 
 async function ntfyMessages(): Promise<{ title?: string; message?: string; priority?: number }[]> {
@@ -97,7 +105,11 @@ beforeAll(async () => {
   const compose = `services:
   app:
     image: ${APP}
-    command: ["sleep", "1000000"]
+    # prints its variant and the .env secret at start: the last log lines of a rolled-back container go into
+    # the notification, redacted
+    command: ["sh", "-c", "echo started variant $$(cat /variant.txt) token $$LAB_SECRET; exec sleep 1000000"]
+    environment:
+      LAB_SECRET: \${LAB_SECRET}
     init: true
     labels:
       io.containers.autoupdate: registry
@@ -118,7 +130,7 @@ beforeAll(async () => {
       io.containers.autoupdate: registry
       PODMAN_SYSTEMD_UNIT: ${STACK}.service
 `;
-  await writeFiles(dir, { 'app/compose.yml': compose, 'gotify.token': 'AgotifyLabToken1\n' });
+  await writeFiles(dir, { 'app/compose.yml': compose, 'app/.env': `LAB_SECRET=${LAB_SECRET}\n`, 'gotify.token': 'AgotifyLabToken1\n' });
   const extra = `update:
   settle: 3s
   gateSlack: 10s
@@ -164,12 +176,14 @@ describe('stackctl update against a real registry with token auth', () => {
     const pushed = await pushTwoPlatformList(APP, { amd64Variant: 'app-v2', arm64Variant: 'app-v1-arm' });
     v2Digests = [pushed.indexDigest, pushed.amd64Digest];
     const ids = (await projectContainers(STACK)).map((c) => c.id).sort();
+    const images = await labImages();
     const mark = reg.mark();
     const r = await update('--dry-run');
     expect(r.code, r.stderr).toBe(0);
     expect(row(r.rows, 'app').Updated).toBe('pending');
     expect(row(r.rows, 'side').Updated).toBe('false');
     expect((await projectContainers(STACK)).map((c) => c.id).sort()).toEqual(ids);
+    expect(await labImages()).toEqual(images);
     await reg.flush();
     // manifests only: no blob was fetched
     expect(reg.requestsSince(mark).filter((q) => q.path.includes('/blobs/'))).toEqual([]);
@@ -186,6 +200,8 @@ describe('stackctl update against a real registry with token auth', () => {
     expect(img.digests.some((d) => v2Digests.some((v) => d.endsWith(v))), JSON.stringify({ img, v2Digests })).toBe(true);
     const after = await projectContainers(STACK);
     expect(after.find((c) => c.labels['com.docker.compose.service'] === 'side')?.id).toBe(sideBefore);
+    const appContainer = after.find((c) => c.labels['com.docker.compose.service'] === 'app' && c.state === 'running');
+    expect((await podmanOk('inspect', '--format', '{{.State.Health.Status}}', appContainer?.id ?? '')).trim()).toBe('healthy');
     await daemon.waitStack(STACK, (s) => s.state === 'converged', 'converged on v2');
   });
 
@@ -219,15 +235,26 @@ describe('stackctl update against a real registry with token auth', () => {
     expect(fresh[0]?.message).toContain(`${STACK}/app`);
     expect(fresh[0]?.message).toContain(APP);
     expect(fresh[0]?.message).toMatch(/unhealthy|starting/); // the gate's reason
+    // the failing container's last log lines, with the .env value it printed redacted
+    expect(fresh[0]?.message).toMatch(/last (\d+ )?log lines?:\n( {2}\| .*\n)* {2}\| started variant bad-v3 token \*\*\*/);
+    expect(fresh[0]?.message).not.toContain(LAB_SECRET);
     const g = gotifyRequests.slice(gotifyBefore);
     expect(g).toHaveLength(1);
-    expect(g[0]).toMatchObject({ path: '/message', key: 'AgotifyLabToken1' });
+    expect(g[0]).toMatchObject({ path: '/message', key: 'AgotifyLabToken1', body: { priority: 8 } });
+    expect(g[0]?.body.title).toContain('rolled back');
     expect(g[0]?.body.message).toContain(`${STACK}/app`);
+    expect(g[0]?.body.message).toContain(APP);
+    expect(g[0]?.body.message).toMatch(/unhealthy|starting/);
+    expect(g[0]?.body.message).toContain('started variant bad-v3 token ***');
+    expect(g[0]?.body.message).not.toContain(LAB_SECRET);
   });
 
   it('three more runs with v3 still the tag: skipped (bad digest) each time, no pull, no new message', async () => {
     const ntfyBefore = (await ntfyMessages()).length;
+    const gotifyBefore = gotifyRequests.length;
     const ids = (await projectContainers(STACK)).map((c) => c.id).sort();
+    const images = await labImages();
+    const mark = reg.mark();
     for (let i = 0; i < 3; i++) {
       const r = await update();
       expect(r.code, r.stderr).toBe(0);
@@ -235,8 +262,15 @@ describe('stackctl update against a real registry with token auth', () => {
       expect(row(r.rows, 'app').Reason).toContain('bad digest');
     }
     expect((await projectContainers(STACK)).map((c) => c.id).sort()).toEqual(ids);
+    // no pull: no blob fetched, no image added or moved
+    await reg.flush();
+    const since = reg.requestsSince(mark);
+    expect(since.some((q) => q.path.includes('/manifests/'))).toBe(true); // it did ask the registry
+    expect(since.filter((q) => q.path.includes('/blobs/'))).toEqual([]);
+    expect(await labImages()).toEqual(images);
     await new Promise((res) => setTimeout(res, 2000));
     expect((await ntfyMessages()).length).toBe(ntfyBefore);
+    expect(gotifyRequests.length).toBe(gotifyBefore);
   });
 
   it('the registry down: clear failed rows naming it; running containers untouched', async () => {
