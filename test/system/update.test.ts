@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Daemon, cleanup, configYaml, podmanOk, projectContainers, removeProject, scratch, waitFor, writeFiles,
+  BASE_IMAGE, Daemon, cleanup, configYaml, podmanOk, projectContainers, removeProject, scratch, waitFor, writeFiles,
 } from './harness.js';
 import {
   cleanupRegistryLab, freePort, podmanLogin, pushImage, pushTwoPlatformList, startTokenRegistry, stopRegistry, type TokenRegistryHandle,
@@ -46,6 +46,17 @@ function row(rows: Row[], service: string): Row {
   const r = rows.find((x) => x.service === service);
   if (!r) throw new Error(`no row for ${service} in ${JSON.stringify(rows)}`);
   return r;
+}
+
+/** peer runs and shares the namespace of the app container that runs now. */
+async function expectPeerJoinedToApp(): Promise<string> {
+  const cs = await projectContainers(STACK);
+  const app = cs.find((c) => c.labels['com.docker.compose.service'] === 'app' && c.state === 'running');
+  const peers = cs.filter((c) => c.labels['com.docker.compose.service'] === 'peer');
+  expect(peers.map((c) => c.state)).toEqual(['running']);
+  const mode = (await podmanOk('inspect', '--format', '{{.HostConfig.NetworkMode}}', peers[0]?.id ?? '')).trim();
+  expect(mode).toBe(`container:${app?.id ?? '?'}`);
+  return peers[0]?.id ?? '';
 }
 
 /** The local images of this test (its registry's and the stack's rollback pins): id and name, sorted. */
@@ -129,6 +140,14 @@ beforeAll(async () => {
     labels:
       io.containers.autoupdate: registry
       PODMAN_SYSTEMD_UNIT: ${STACK}.service
+  # shares app's network namespace: podman will not remove app while peer uses it, so an update of app must
+  # recreate peer too (and so must its rollback)
+  peer:
+    image: ${BASE_IMAGE}
+    command: ["sleep", "1000000"]
+    init: true
+    network_mode: "service:app"
+    depends_on: [app]
 `;
   await writeFiles(dir, { 'app/compose.yml': compose, 'app/.env': `LAB_SECRET=${LAB_SECRET}\n`, 'gotify.token': 'AgotifyLabToken1\n' });
   const extra = `update:
@@ -191,6 +210,7 @@ describe('stackctl update against a real registry with token auth', () => {
 
   it('applies a healthy v2: app true, its container on v2 and healthy; side untouched', async () => {
     const sideBefore = (await projectContainers(STACK)).find((c) => c.labels['com.docker.compose.service'] === 'side')?.id;
+    const peerBefore = await expectPeerJoinedToApp();
     const r = await update();
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(row(r.rows, 'app').Updated).toBe('true');
@@ -202,6 +222,8 @@ describe('stackctl update against a real registry with token auth', () => {
     expect(after.find((c) => c.labels['com.docker.compose.service'] === 'side')?.id).toBe(sideBefore);
     const appContainer = after.find((c) => c.labels['com.docker.compose.service'] === 'app' && c.state === 'running');
     expect((await podmanOk('inspect', '--format', '{{.State.Health.Status}}', appContainer?.id ?? '')).trim()).toBe('healthy');
+    // the network_mode dependent was recreated with app, into the new app's namespace
+    expect(await expectPeerJoinedToApp()).not.toBe(peerBefore);
     await daemon.waitStack(STACK, (s) => s.state === 'converged', 'converged on v2');
   });
 
@@ -228,6 +250,7 @@ describe('stackctl update against a real registry with token auth', () => {
     expect(img.variant).toBe('app-v2');
     expect(img.digests.some((d) => v2Digests.some((v) => d.endsWith(v))), JSON.stringify({ img, v2Digests })).toBe(true);
     await daemon.waitStack(STACK, (s) => s.health === 'healthy', 'healthy on v2 again');
+    await expectPeerJoinedToApp();
     await waitFor(async () => (await ntfyMessages()).length > ntfyBefore && gotifyRequests.length > gotifyBefore, 30_000, 'the notifications');
     const fresh = (await ntfyMessages()).slice(ntfyBefore);
     expect(fresh).toHaveLength(1);
@@ -336,6 +359,7 @@ describe('stackctl update against a real registry with token auth', () => {
       expect(await runningImage('app')).toMatchObject({ variant });
       const runs = (await podmanOk('inspect', '--format', '{{.Image}}', apps[0]?.id ?? '')).trim();
       expect(runs).toBe(await tagImageId(APP));
+      await expectPeerJoinedToApp();
     }
 
     it('after the pull: rolled back at start; v2 runs, the tag points at it again', async () => {

@@ -261,6 +261,67 @@ describe('an update that fails its health gate', () => {
   });
 });
 
+describe('a network holder (network_mode: "service:app" in another service)', () => {
+  const dependents = (holder: string, dependent: string) =>
+    `Error response from daemon: container ${holder} has dependent containers which must be removed before it: ${dependent}: container already exists`;
+
+  it('WAS A BUG: podman refuses to replace the holder while a dependent exists; the update was rolled back and the digest blamed → the dependent is removed and `up` runs again, as a reconcile does', async () => {
+    const { w } = shop();
+    const v2 = w.publish(APP, 'app-v2', behave.healthyAfter(1));
+    const app = w.container('shop', 'app');
+    const db = w.container('shop', 'db');
+    if (!app || !db) throw new Error('no containers');
+    w.scriptUp({ kind: 'fail', stderr: dependents(app.id, db.id) });
+    const { u } = updater(w);
+    const r = await u.run({ dryRun: false });
+    expect(r.rows.map(cols)).toEqual([{ stack: 'shop', service: 'app', Updated: 'true' }]);
+    expect(ups(w)).toEqual(['shop', 'shop']);
+    expect(w.log).toContain(`rm ${short(db.id)}`);
+    expectConsistent(w, 'shop', 'app', APP, 'app-v2');
+    // the dependent was made again, joined to the new holder
+    expect(w.container('shop', 'db')?.id).not.toBe(db.id);
+    expect(w.container('shop', 'db')?.condition.state).toBe('running');
+    expect(w.updateState.state.badDigests.map((b) => b.digest)).not.toContain(v2.digest);
+  });
+
+  it('the rollback meets the same refusal and is repaired the same way', async () => {
+    const { w } = shop();
+    w.publish(APP, 'app-v2', behave.unhealthyAfter(1));
+    const { u } = updater(w);
+    // the update's own `up` goes through; the rollback's waits, then is refused once for the dependent
+    const rollbackUp = deferred();
+    w.scriptUp({ kind: 'ok' }, { kind: 'hold', until: rollbackUp.promise });
+    const first = u.run({ dryRun: false });
+    await until(() => w.upSpecs.length === 2, 'the rollback\'s up', 20_000);
+    const app = w.container('shop', 'app');
+    const db = w.container('shop', 'db');
+    if (!app || !db) throw new Error('no containers');
+    expect(w.nameOf(app.imageId)).toBe('app-v2');
+    w.scriptUp({ kind: 'fail', stderr: dependents(app.id, db.id) });
+    rollbackUp.resolve();
+    const r = await first;
+    expect(r.rows.map((x) => x.Updated)).toEqual(['rolled back']);
+    expect(ups(w)).toEqual(['shop', 'shop --pull never', 'shop --pull never']);
+    expect(w.log).toContain(`rm ${short(db.id)}`);
+    expectConsistent(w, 'shop', 'app', APP, 'app-v1');
+  });
+
+  it('a dependent of another project is never removed: the update is rolled back with podman\'s refusal', async () => {
+    const { w } = shop();
+    w.publish(APP, 'app-v2', behave.healthyAfter(1));
+    const app = w.container('shop', 'app');
+    if (!app) throw new Error('no app container');
+    const foreign = 'f'.repeat(64);
+    w.scriptUp({ kind: 'fail', stderr: dependents(app.id, foreign) });
+    const { u } = updater(w);
+    const r = await u.run({ dryRun: false });
+    expect(r.rows.map((x) => x.Updated)).toEqual(['rolled back']);
+    expect(r.rows[0]?.Reason).toMatch(/has dependent containers/);
+    expect(w.log.filter((l) => l.startsWith('rm '))).toEqual([]);
+    expectConsistent(w, 'shop', 'app', APP, 'app-v1');
+  });
+});
+
 describe('a rollback that fails too', () => {
   it.each<[string, (w: ImageWorld) => void, RegExp]>([
     ['compose up fails on the rollback', (w) => w.scriptUp({ kind: 'ok' }, { kind: 'fail', stderr: 'Error response from daemon: netavark: port 8080 in use' }),
