@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BASE_IMAGE, Daemon, cleanup, configYaml, podmanOk, projectContainers, removeProject, scratch, waitFor, writeFiles,
+  BASE_IMAGE, Daemon, cleanup, configYaml, podmanOk, projectContainers, removeProject, scratch, systemctlUser, waitFor, writeFiles,
 } from './harness.js';
 import {
   cleanupRegistryLab, freePort, podmanLogin, pushImage, pushTwoPlatformList, startTokenRegistry, stopRegistry, type TokenRegistryHandle,
@@ -84,6 +84,11 @@ beforeAll(async () => {
   await removeProject(STACK);
   dir = await scratch('update');
   reg = await startTokenRegistry({ users: { [ALICE.user]: ALICE.password } });
+  // the podman API service reads registries.conf (and so the lab registry's insecure drop-in) when it starts:
+  // one already running since before the drop-in pulls over https and fails ("server gave HTTP response to
+  // HTTPS client"). Stopped here, socket activation starts it afresh for stackd.
+  const stopped = await systemctlUser('stop', 'podman.service');
+  if (stopped.code !== 0) throw new Error(`systemctl --user stop podman.service: ${stopped.stderr}`);
   // credentials only in the lab user's auth.json (podman's and stackd's), as `podman login` writes them
   const login = await podmanLogin(reg.host, ALICE.user, ALICE.password);
   if (login.code !== 0) throw new Error(`podman login failed: ${login.stderr}`);
@@ -206,11 +211,19 @@ describe('stackctl update against a real registry with token auth', () => {
     await reg.flush();
     // manifests only: no blob was fetched
     expect(reg.requestsSince(mark).filter((q) => q.path.includes('/blobs/'))).toEqual([]);
+    // without --json: podman auto-update's columns as a table, exit 0 (nothing failed)
+    const table = await daemon.ctl('update', '--dry-run');
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^UNIT +CONTAINER +IMAGE +POLICY +UPDATED +REASON$/);
+    expect(lines.find((l) => l.includes(APP))).toMatch(new RegExp(`^${STACK}\\.service +[0-9a-f]{12} \\([^)]*app[^)]*\\) +${APP.replace(/[.]/g, '\\.')} +registry +pending +update available \\(dry run\\)$`));
+    expect(lines[lines.length - 1]).toBe('dry run: ok; 1 pending, 1 false');
   });
 
   it('applies a healthy v2: app true, its container on v2 and healthy; side untouched', async () => {
     const sideBefore = (await projectContainers(STACK)).find((c) => c.labels['com.docker.compose.service'] === 'side')?.id;
     const peerBefore = await expectPeerJoinedToApp();
+    const logStart = daemon.logs.length;
     const r = await update();
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(row(r.rows, 'app').Updated).toBe('true');
@@ -222,8 +235,10 @@ describe('stackctl update against a real registry with token auth', () => {
     expect(after.find((c) => c.labels['com.docker.compose.service'] === 'side')?.id).toBe(sideBefore);
     const appContainer = after.find((c) => c.labels['com.docker.compose.service'] === 'app' && c.state === 'running');
     expect((await podmanOk('inspect', '--format', '{{.State.Health.Status}}', appContainer?.id ?? '')).trim()).toBe('healthy');
-    // the network_mode dependent was recreated with app, into the new app's namespace
+    // the network_mode dependent was recreated with app, into the new app's namespace: podman refused to
+    // replace app while peer used it, so the update's up removed peer and ran again (as a reconcile does)
     expect(await expectPeerJoinedToApp()).not.toBe(peerBefore);
+    expect(daemon.logs.slice(logStart)).toContain('removing a container that shares the namespace of one that must be replaced');
     await daemon.waitStack(STACK, (s) => s.state === 'converged', 'converged on v2');
   });
 
