@@ -178,9 +178,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   async function notifyUpdateRun(report: UpdateReport, logTails: ReadonlyMap<string, string>): Promise<void> {
     const redact = await redactorOf(...report.rows.map((r) => r.stack));
     await notify.notifyUpdateRun({
+      dryRun: report.dryRun,
       rows: report.rows.map((r) => ({
         stack: r.stack, service: r.service, image: r.Image, updated: r.Updated,
         ...(r.Reason !== undefined ? { reason: r.Reason } : {}),
+        ...(r.remoteDigest !== undefined ? { digest: r.remoteDigest } : {}),
         ...(logTails.has(`${r.stack}/${r.service}`) ? { logTail: logTails.get(`${r.stack}/${r.service}`) ?? '' } : {}),
       })),
     }, redact);

@@ -10,6 +10,8 @@
 //   of the request that needed it)
 // - failures are RegistryError with a kind: unreachable, auth, not-found, rate-limited (with the wait from
 //   Retry-After), protocol, config. Messages name the registry and reference, never a secret.
+// - a 429's Retry-After is honoured: the registry is not asked again before then (up to a day), not even by
+//   the next run
 import { createHash } from 'node:crypto';
 import PQueue from 'p-queue';
 import { Agent, request } from 'undici';
@@ -58,6 +60,8 @@ export type RegistryEvent =
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_TOKEN_BYTES = 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** the longest Retry-After honoured */
+const MAX_QUIET_MS = 24 * 3600 * 1000;
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 const UNREACHABLE_CODES = new Set([
@@ -105,6 +109,8 @@ export class RegistryClient implements RegistryPort {
   private readonly auth = new Map<string, Authorization>();
   /** token fetches in flight, so two refused requests share one fetch */
   private readonly pendingAuth = new Map<string, Promise<Authorization>>();
+  /** registry → epoch ms before which it is not asked again: the Retry-After of its last 429 (across runs) */
+  private readonly quietUntil = new Map<string, number>();
 
   constructor(opts: RegistryClientOptions = {}) {
     const timeout = opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -194,6 +200,7 @@ export class RegistryClient implements RegistryPort {
   /** One manifest request in the registry's slot: authenticate when challenged, retry once, judge the status. */
   private exchange(t: Target, method: 'HEAD' | 'GET'): Promise<Answer> {
     return this.queue(t.ref.registry).add(async () => {
+      this.refuseWhileQuiet(t);
       const url = `${t.origin}/v2/${t.ref.repository}/manifests/${t.reference}`;
       const key = `${t.ref.registry} ${pullScope(t.ref.repository)}`;
       let authz = this.cachedAuth(key);
@@ -212,6 +219,25 @@ export class RegistryClient implements RegistryPort {
       }
       return this.judge(t, a, authz);
     });
+  }
+
+  /**
+   * A registry that answered 429 with Retry-After is not asked again before that time, by this run or the next
+   * (a `stackctl update` right after a rate-limited one would otherwise ask at once, and on Docker Hub every
+   * refused request can extend the penalty). The error names the time; nothing is sent.
+   */
+  private refuseWhileQuiet(t: Target): void {
+    const registry = t.ref.registry;
+    const until = this.quietUntil.get(registry);
+    if (until === undefined) return;
+    const left = until - this.now();
+    if (left <= 0) {
+      this.quietUntil.delete(registry);
+      return;
+    }
+    throw new RegistryError(registry, 'rate-limited',
+      `${t.name}:${t.reference}: ${registry} rate-limited stackd (429) and asked it to wait until ${new Date(until).toISOString()}; ` +
+      `not asked again before then (${Math.ceil(left / 1000)} s left)`, { status: 429, retryAfterMs: left });
   }
 
   private cachedAuth(key: string): Authorization | undefined {
@@ -343,7 +369,11 @@ export class RegistryClient implements RegistryPort {
       this.onEvent(retryAfterMs === undefined ? { kind: 'rate-limited', registry } : { kind: 'rate-limited', registry, retryAfterMs });
       const wait = retryAfterMs === undefined ? 'it sent no Retry-After' : `it asks to wait ${Math.ceil(retryAfterMs / 1000)} s`;
       const opts: { status: number; retryAfterMs?: number } = { status: 429 };
-      if (retryAfterMs !== undefined) opts.retryAfterMs = retryAfterMs;
+      if (retryAfterMs !== undefined) {
+        opts.retryAfterMs = retryAfterMs;
+        // a day at most: a broken header must not stop update checks for good
+        if (retryAfterMs > 0) this.quietUntil.set(registry, this.now() + Math.min(retryAfterMs, MAX_QUIET_MS));
+      }
       return new RegistryError(registry, 'rate-limited',
         `${what}: ${who} rate-limited stackd (429); ${wait}. stackd asks again later; on Docker Hub, podman login docker.io raises the limit`, opts);
     }

@@ -57,8 +57,9 @@ export interface SupervisorApi {
    */
   request(name: string, action: StackAction): Promise<Job>;
   /**
-   * Starts a check, gc or update job; a second request while one of the same kind (and stack) is running joins
-   * it. `dryRun` applies to update only (the registries are asked; nothing is pulled or changed).
+   * Starts a check, gc or update job; a second request while one of the same kind (and stack, and for update
+   * the same dryRun) is running joins it. `dryRun` applies to update only (the registries are asked; nothing is
+   * pulled or changed).
    */
   startJob(kind: TaskKind, stack?: string, options?: { dryRun?: boolean }): Job;
   getJob(id: string): Job | undefined;

@@ -16,13 +16,18 @@ export class JobRegistry {
   private finishedHead = 0;
   /** the newest unfinished job per kind+stack, for joining */
   private readonly open = new Map<string, string>();
+  /** job id → its key in `open`, while unfinished */
+  private readonly openKeyOf = new Map<string, string>();
 
   constructor(private readonly now: () => number = Date.now, private readonly newId: () => string = randomUUID) {}
 
-  create(kind: JobKind, stack?: string): Job {
+  /** `variant`: requests of one kind and stack that must not answer each other (an update and a dry run). */
+  create(kind: JobKind, stack?: string, variant = ''): Job {
     const job: Job = { id: this.newId(), kind, status: 'queued', createdAt: new Date(this.now()).toISOString(), ...(stack ? { stack } : {}) };
     this.jobs.set(job.id, job);
-    this.open.set(openKey(kind, stack), job.id);
+    const key = openKey(kind, stack, variant);
+    this.open.set(key, job.id);
+    this.openKeyOf.set(job.id, key);
     return { ...job };
   }
 
@@ -30,8 +35,8 @@ export class JobRegistry {
    * The newest unfinished job of this kind (and stack) whose status is one of `statuses`, if any: a new request
    * joins it instead of creating another.
    */
-  joinable(kind: JobKind, stack: string | undefined, statuses: readonly Job['status'][]): Job | undefined {
-    const id = this.open.get(openKey(kind, stack));
+  joinable(kind: JobKind, stack: string | undefined, statuses: readonly Job['status'][], variant = ''): Job | undefined {
+    const id = this.open.get(openKey(kind, stack, variant));
     const j = id === undefined ? undefined : this.jobs.get(id);
     return j && j.kind === kind && statuses.includes(j.status) ? { ...j } : undefined;
   }
@@ -51,8 +56,9 @@ export class JobRegistry {
     Object.assign(j, patch);
     if (isFinished(j)) {
       j.finishedAt ??= new Date(this.now()).toISOString();
-      const key = openKey(j.kind, j.stack);
-      if (this.open.get(key) === id) this.open.delete(key);
+      const key = this.openKeyOf.get(id);
+      this.openKeyOf.delete(id);
+      if (key !== undefined && this.open.get(key) === id) this.open.delete(key);
       const ws = this.waiters.get(id);
       this.waiters.delete(id);
       for (const w of ws ?? []) w({ ...j });
@@ -101,6 +107,7 @@ function isFinished(j: Job): boolean {
 
 // A stack's up/stop/down share one slot: only the newest action of a stack may be joined, so `up` after `stop`
 // never joins an `up` queued before the `stop`.
-function openKey(kind: JobKind, stack: string | undefined): string {
-  return kind === 'check' || kind === 'gc' || kind === 'update' ? `${kind}\u0000${stack ?? ''}` : `stack\u0000${stack ?? ''}`;
+function openKey(kind: JobKind, stack: string | undefined, variant: string): string {
+  const slot = kind === 'check' || kind === 'gc' || kind === 'update' ? kind : 'stack';
+  return `${slot}\u0000${stack ?? ''}\u0000${variant}`;
 }

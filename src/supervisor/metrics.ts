@@ -93,7 +93,8 @@ export class Metrics {
     // only labelled services appear, so the label set stays bounded by the config
     for (const r of report.rows) {
       if (!r.service) continue;
-      this.updateAvailable.set({ stack: r.stack, service: r.service }, r.Updated === 'pending' ? 1 : 0);
+      // a failed check (registry down, rate-limited) cannot tell: the gauge keeps what the last run knew
+      if (r.Updated !== 'failed') this.updateAvailable.set({ stack: r.stack, service: r.service }, r.Updated === 'pending' ? 1 : 0);
       if (r.Updated === 'rolled back') this.updateRollbacks.inc({ stack: r.stack });
     }
   }

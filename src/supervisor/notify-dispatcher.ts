@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { errorCode } from '../core/errors.js';
 import { buildStackTransitionNotifications, buildUpdateRunNotification, buildWatchWindowNotification } from '../core/notify/messages.js';
 import { decideStateChange, type NotifiedState, type StackVerdict } from '../core/notify/state-changes.js';
+import { decideUpdateNews, type UpdateNotified } from '../core/notify/update-news.js';
 import type { MessageContext, UpdateRunOutcome, WatchWindowChange } from '../core/notify/types.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Notification, NotifierPort } from './ports.js';
@@ -42,6 +43,8 @@ export class NotifyDispatcher implements Lifecycle {
   private readonly redact: (text: string) => string;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly notified = new Map<string, NotifiedState>();
+  /** what the owner was last told per updated service (decideUpdateNews) */
+  private updateNotified: UpdateNotified = new Map();
   private stopping = false;
 
   constructor(private readonly opts: NotifyDispatcherOptions) {
@@ -101,9 +104,16 @@ export class NotifyDispatcher implements Lifecycle {
     return Promise.all(messages.map((n) => this.send(n))).then(() => undefined);
   }
 
-  /** After an update run: its one message (problems, available updates, applied ones with onSuccess), if any. */
+  /**
+   * After an update run: its one message (problems, available updates, applied ones with onSuccess), if any —
+   * with only the rows that changed since the last run (decideUpdateNews); a dry run sends nothing.
+   */
   notifyUpdateRun(outcome: UpdateRunOutcome, redact?: (text: string) => string): Promise<void> {
-    const n = buildUpdateRunNotification(outcome, this.context(redact), { includeApplied: this.onSuccess });
+    if (outcome.dryRun) return Promise.resolve();
+    const decision = decideUpdateNews(this.updateNotified, outcome.rows);
+    // remembered before sending, and even when sending fails (as for stacks)
+    this.updateNotified = decision.next;
+    const n = buildUpdateRunNotification({ rows: decision.news }, this.context(redact), { includeApplied: this.onSuccess });
     return n ? this.send(n) : Promise.resolve();
   }
 

@@ -139,8 +139,12 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
 }
 
 // The updater gets exactly the podman calls it needs, bound to their client (the two may be one object).
-function pick(p: PodmanPort): Pick<PodmanPort, 'inspectContainer' | 'runHealthcheck'> {
-  return { inspectContainer: (id) => p.inspectContainer(id), runHealthcheck: (id, t) => p.runHealthcheck(id, t) };
+function pick(p: PodmanPort): Pick<PodmanPort, 'inspectContainer' | 'runHealthcheck' | 'removeContainer' | 'listProjectNetworks' | 'removeNetwork'> {
+  return {
+    inspectContainer: (id) => p.inspectContainer(id), runHealthcheck: (id, t) => p.runHealthcheck(id, t),
+    // the repairs of `compose up` (compose-up.ts), as the reconciler makes them
+    removeContainer: (id, opts) => p.removeContainer(id, opts), listProjectNetworks: (project) => p.listProjectNetworks(project), removeNetwork: (name) => p.removeNetwork(name),
+  };
 }
 
 function pickImages(i: ImagePort): ImagePort {

@@ -2,7 +2,7 @@
 // removed). Returns its verdict as data; never sleeps to retry (the queue owns retries, by core's reason-code
 // table) and never throws for an expected failure. retire() deals with a stack that left the config.
 import type { Logger } from 'pino';
-import { composeCouldNotReachPodman, describeComposeError, failedServices, parseDependentContainers } from '../core/compose-errors.js';
+import { composeCouldNotReachPodman, describeComposeError, failedServices } from '../core/compose-errors.js';
 import { expectedServices, parseComposeConfig } from '../core/compose-model.js';
 import { isUpToDate } from '../core/divergence.js';
 import type { StackConfig } from '../core/config-types.js';
@@ -10,8 +10,8 @@ import { errorCode, errorMessage } from '../core/errors.js';
 import type { ComposeModel, DesiredState, ObservedContainer, ReasonCode, ReconcileResult, RemovedStackAction, ResultKind } from '../core/model.js';
 import { parseContainerList, selectProjectContainers } from '../core/podman-parse.js';
 import type { ObservedStore } from './observed-store.js';
-import { replacePodmanComposeNetwork } from './adopt-network.js';
-import { removeDependents, removeProjectContainer, removeRecreateLeftover } from './remove-container.js';
+import { upWithRepairs } from './compose-up.js';
+import { removeProjectContainer } from './remove-container.js';
 import type { ComposeOutcome, ComposePort, ComposeProviderVerdict, ComposeSpec, FilesPort, PodmanPort } from './ports.js';
 import { readStackInputs, type StackInputs } from './stack-inputs.js';
 
@@ -194,34 +194,11 @@ export class Reconciler {
       return 'skipped';
     }
     log.info({ verb: 'up', project: stack.project }, 'compose run');
-    let up = await this.deps.compose.up(spec);
-    // Failures stackd knows how to clear: each repair reads compose's stderr and, when it is its case and it
-    // cleared it, `up` runs once more. Anything else is the verdict.
-    const repairs = [
-      () => this.freeNamespaceHolder(stack, up.stderr, log),
-      () => replacePodmanComposeNetwork(this.deps.podman, stack.project, up.stderr, () => this.observe(stack), log),
-    ];
-    for (const repaired of repairs) {
-      if (up.ok) break;
-      if (await repaired()) up = await this.deps.compose.up(spec);
-    }
+    // failures stackd knows how to clear are repaired and `up` runs once more (compose-up.ts)
+    const up = await upWithRepairs(this.deps.compose, this.deps.podman, stack, spec, () => this.observe(stack), log);
     if (!up.ok) return composeFailure(stack, 'up', up, redact, modelOrFailure);
     this.deps.store.update(stack.name, { deployFinishedAtMs: this.deps.now(), upFingerprint: this.deps.store.get(stack.name).modelFingerprint });
     return undefined;
-  }
-
-  /**
-   * compose could not recreate a container because others of the SAME project share its namespaces
-   * (the network-holder pattern): remove those dependents so the one retry of `up` recreates them too.
-   * Containers of other projects are never removed; then the failure stands.
-   */
-  private async freeNamespaceHolder(stack: StackConfig, stderr: string, log: Logger): Promise<boolean> {
-    const dep = parseDependentContainers(stderr);
-    if (!dep) return false;
-    const containers = await this.observe(stack);
-    if (!(await removeDependents(this.deps.podman, dep, containers, log))) return false;
-    await removeRecreateLeftover(this.deps.podman, dep.container, containers, log);
-    return true;
   }
 
   private async bringDown(stack: StackConfig, desired: 'stopped' | 'removed', log: Logger): Promise<Failure | undefined> {

@@ -267,10 +267,12 @@ export class Supervisor implements SupervisorApi, Lifecycle {
   startJob(kind: TaskKind, stack?: string, options: { dryRun?: boolean } = {}): Job {
     if (this.stopping) throw new ShuttingDownError();
     if (stack && !this.stackConfig(stack)) throw new UnknownStackError(stack, this.config.stacks.map((s) => s.name));
-    // a check or gc already running answers this request too
-    const joined = this.jobs.joinable(kind, stack, ['queued', 'running']);
+    // a check, gc or update already running answers this request too; an update and a dry run never answer
+    // each other here (the updater itself lets a dry run share a running update's report)
+    const variant = kind === 'update' && options.dryRun ? 'dry-run' : '';
+    const joined = this.jobs.joinable(kind, stack, ['queued', 'running'], variant);
     if (joined) return joined;
-    const job = this.jobs.create(kind, stack);
+    const job = this.jobs.create(kind, stack, variant);
     const tasks = this.deps.tasks ?? {};
     const run = kind === 'check' ? (tasks.check && (() => tasks.check?.(stack)))
       : kind === 'gc' ? (tasks.gc && (() => tasks.gc?.()))

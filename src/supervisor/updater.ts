@@ -23,6 +23,7 @@ import {
 import type { ObservedStore } from './observed-store.js';
 import type { ComposePort, FilesPort, ImagePort, PodmanPort } from './ports.js';
 import { readStackInputs } from './stack-inputs.js';
+import { upWithRepairs, type UpRepairPodman } from './compose-up.js';
 
 /** What the registry (or, for the local policy, the local image store) says about one reference. */
 export type CheckOutcome =
@@ -37,7 +38,8 @@ export type ReferenceChecker = (reference: string, localImage: unknown) => Promi
 export interface UpdaterDeps {
   config: () => Config;
   store: ObservedStore;
-  podman: Pick<PodmanPort, 'inspectContainer' | 'runHealthcheck'> & ImagePort;
+  /** removeContainer, listProjectNetworks, removeNetwork: the repairs of `compose up` (compose-up.ts) */
+  podman: Pick<PodmanPort, 'inspectContainer' | 'runHealthcheck'> & UpRepairPodman & ImagePort;
   compose: Pick<ComposePort, 'up'>;
   files: FilesPort;
   childEnv: Readonly<Record<string, string>>;
@@ -77,7 +79,7 @@ interface PlannedService {
 export class Updater {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private running?: Promise<UpdateReport>;
+  private running?: { promise: Promise<UpdateReport>; stack?: string; dryRun: boolean };
   private memory: UpdateState = EMPTY_UPDATE_STATE;
   private loaded = false;
 
@@ -86,12 +88,26 @@ export class Updater {
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  /** One run at a time: a second request while one runs joins it (its answer is that run's report). */
+  /**
+   * One run at a time. A second request while one runs joins it (its answer is that run's report) when that run
+   * covers it: all stacks or the same one, and applying unless only a dry run was asked for. Otherwise (another
+   * stack, or an apply while a dry run goes on) joining would answer with rows that are not the ones asked for,
+   * or with nothing applied: it waits for the running one and then runs on its own.
+   */
   run(opts: { stack?: string; dryRun: boolean }): Promise<UpdateReport> {
-    this.running ??= this.runOnce(opts).finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    const cur = this.running;
+    if (cur && covers(cur, opts)) return cur.promise;
+    const after = cur ? cur.promise.then(() => undefined, () => undefined) : Promise.resolve();
+    const entry: { promise: Promise<UpdateReport>; stack?: string; dryRun: boolean } = {
+      ...(opts.stack !== undefined ? { stack: opts.stack } : {}),
+      dryRun: opts.dryRun,
+      promise: after.then(() => this.runOnce(opts)).finally(() => {
+        if (this.running === entry) this.running = undefined;
+      }),
+    };
+    // the latest request is the one later ones join (it starts after the earlier ones, one at a time)
+    this.running = entry;
+    return entry.promise;
   }
 
   /** Image ids the prune must keep: what stackd pinned for a rollback that may still be needed. */
@@ -117,7 +133,7 @@ export class Updater {
           // image the reference points to now, exactly as if stackd had not stopped
           const expected = await this.referenceImages(p);
           // --pull never: the reference already points at what was pulled before the kill
-          const verdict = (await this.composeUp(stack, true)) ?? await this.gate(stack, p, expected, log);
+          const verdict = (await this.composeUp(stack, true, log)) ?? await this.gate(stack, p, expected, log);
           if (verdict === undefined) {
             await this.saveMemory(withoutProgress(this.memory, stack.name));
             log.info('the interrupted update passed its health gate; kept');
@@ -302,7 +318,7 @@ export class Updater {
       }
       await this.deps.afterAction?.('retagged', stack.name);
       await step('up');
-      const upFailure = await this.composeUp(stack, false);
+      const upFailure = await this.composeUp(stack, false, log);
       await this.deps.afterAction?.('up', stack.name);
       verdict = upFailure ?? await this.gate(stack, progress, pulled, log);
     } catch (err) {
@@ -409,7 +425,7 @@ export class Updater {
         await this.deps.podman.tagImage(s.previousImageId, repo, tag);
         previous.set(s.service, s.previousImageId);
       }
-      rollbackFailure = await this.composeUp(stack, true);
+      rollbackFailure = await this.composeUp(stack, true, log);
       rollbackFailure ??= await this.gate(stack, p, previous, log);
     } catch (err) {
       rollbackFailure = errorMessage(err);
@@ -432,10 +448,14 @@ export class Updater {
     await this.saveMemory(withoutProgress(this.memory, stack.name)).catch((err: unknown) => log.error({ err }, 'could not clear the update progress'));
   }
 
-  private async composeUp(stack: StackConfig, pullNever: boolean): Promise<string | undefined> {
+  /**
+   * `compose up` of the whole stack, so the changed services and any that share their namespaces
+   * (network_mode: "service:…", which podman will not orphan) are recreated: with the reconcile's repairs.
+   */
+  private async composeUp(stack: StackConfig, pullNever: boolean, log: Logger): Promise<string | undefined> {
     const inputs = await readStackInputs(stack, this.deps.files, this.deps.childEnv);
     if (inputs.failure) return inputs.failure.reason;
-    const out = await this.deps.compose.up({ ...inputs.spec(stack.startupTimeoutMs), pullNever });
+    const out = await upWithRepairs(this.deps.compose, this.deps.podman, stack, { ...inputs.spec(stack.startupTimeoutMs), pullNever }, () => this.deps.observe(stack), log);
     if (out.ok) {
       // a deploy like a reconcile's `up`: the health watch window starts now (the gate is the update's own)
       this.deps.store.update(stack.name, { deployFinishedAtMs: this.now() });
@@ -507,6 +527,12 @@ export class Updater {
     await this.deps.state.save(next);
     this.memory = next;
   }
+}
+
+/** Whether the running run answers a request: it looks at every stack the request does, and applies unless only a dry run was asked. */
+function covers(running: { stack?: string; dryRun: boolean }, asked: { stack?: string; dryRun: boolean }): boolean {
+  const scope = running.stack === undefined || running.stack === asked.stack;
+  return scope && (!running.dryRun || asked.dryRun);
 }
 
 function containerCols(c: ObservedContainer | undefined, service: string): Pick<UpdateRow, 'Container' | 'ContainerName' | 'ContainerID'> {

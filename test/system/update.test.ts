@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Daemon, cleanup, configYaml, podmanOk, projectContainers, removeProject, scratch, waitFor, writeFiles,
+  BASE_IMAGE, Daemon, cleanup, configYaml, podmanOk, projectContainers, removeProject, scratch, systemctlUser, waitFor, writeFiles,
 } from './harness.js';
 import {
   cleanupRegistryLab, freePort, podmanLogin, pushImage, pushTwoPlatformList, startTokenRegistry, stopRegistry, type TokenRegistryHandle,
@@ -19,6 +19,8 @@ import {
 
 const STACK = 'u-app';
 const ALICE = { user: 'alice', password: 'alice-lab-password' };
+/** in the project's .env; app prints it at start, so the rollback message's log lines must show it as *** */
+const LAB_SECRET = 'lab-s3cret-token-4242';
 
 interface Row { Unit: string; ContainerName: string; Image: string; Policy: string; Updated: string; Reason?: string; service: string; stack: string }
 interface JobJson { status: string; output?: { rows: Row[]; ok: boolean; dryRun: boolean } }
@@ -46,6 +48,23 @@ function row(rows: Row[], service: string): Row {
   return r;
 }
 
+/** peer runs and shares the namespace of the app container that runs now. */
+async function expectPeerJoinedToApp(): Promise<string> {
+  const cs = await projectContainers(STACK);
+  const app = cs.find((c) => c.labels['com.docker.compose.service'] === 'app' && c.state === 'running');
+  const peers = cs.filter((c) => c.labels['com.docker.compose.service'] === 'peer');
+  expect(peers.map((c) => c.state)).toEqual(['running']);
+  const mode = (await podmanOk('inspect', '--format', '{{.HostConfig.NetworkMode}}', peers[0]?.id ?? '')).trim();
+  expect(mode).toBe(`container:${app?.id ?? '?'}`);
+  return peers[0]?.id ?? '';
+}
+
+/** The local images of this test (its registry's and the stack's rollback pins): id and name, sorted. */
+async function labImages(): Promise<string[]> {
+  return (await podmanOk('images', '--format', '{{.Id}} {{.Repository}}:{{.Tag}}')).split('\n')
+    .filter((l) => l.includes(reg.host) || l.includes(`stackd-rollback/${STACK}-`)).sort();
+}
+
 async function ntfyMessages(): Promise<{ title?: string; message?: string; priority?: number }[]> {
   const r = await request(`${ntfyBase}/stackd-updates/json?poll=1&since=all`);
   const text = await r.body.text();
@@ -65,6 +84,11 @@ beforeAll(async () => {
   await removeProject(STACK);
   dir = await scratch('update');
   reg = await startTokenRegistry({ users: { [ALICE.user]: ALICE.password } });
+  // the podman API service reads registries.conf (and so the lab registry's insecure drop-in) when it starts:
+  // one already running since before the drop-in pulls over https and fails ("server gave HTTP response to
+  // HTTPS client"). Stopped here, socket activation starts it afresh for stackd.
+  const stopped = await systemctlUser('stop', 'podman.service');
+  if (stopped.code !== 0) throw new Error(`systemctl --user stop podman.service: ${stopped.stderr}`);
   // credentials only in the lab user's auth.json (podman's and stackd's), as `podman login` writes them
   const login = await podmanLogin(reg.host, ALICE.user, ALICE.password);
   if (login.code !== 0) throw new Error(`podman login failed: ${login.stderr}`);
@@ -97,7 +121,11 @@ beforeAll(async () => {
   const compose = `services:
   app:
     image: ${APP}
-    command: ["sleep", "1000000"]
+    # prints its variant and the .env secret at start: the last log lines of a rolled-back container go into
+    # the notification, redacted
+    command: ["sh", "-c", "echo started variant $$(cat /variant.txt) token $$LAB_SECRET; exec sleep 1000000"]
+    environment:
+      LAB_SECRET: \${LAB_SECRET}
     init: true
     labels:
       io.containers.autoupdate: registry
@@ -117,8 +145,16 @@ beforeAll(async () => {
     labels:
       io.containers.autoupdate: registry
       PODMAN_SYSTEMD_UNIT: ${STACK}.service
+  # shares app's network namespace: podman will not remove app while peer uses it, so an update of app must
+  # recreate peer too (and so must its rollback)
+  peer:
+    image: ${BASE_IMAGE}
+    command: ["sleep", "1000000"]
+    init: true
+    network_mode: "service:app"
+    depends_on: [app]
 `;
-  await writeFiles(dir, { 'app/compose.yml': compose, 'gotify.token': 'AgotifyLabToken1\n' });
+  await writeFiles(dir, { 'app/compose.yml': compose, 'app/.env': `LAB_SECRET=${LAB_SECRET}\n`, 'gotify.token': 'AgotifyLabToken1\n' });
   const extra = `update:
   settle: 3s
   gateSlack: 10s
@@ -164,19 +200,30 @@ describe('stackctl update against a real registry with token auth', () => {
     const pushed = await pushTwoPlatformList(APP, { amd64Variant: 'app-v2', arm64Variant: 'app-v1-arm' });
     v2Digests = [pushed.indexDigest, pushed.amd64Digest];
     const ids = (await projectContainers(STACK)).map((c) => c.id).sort();
+    const images = await labImages();
     const mark = reg.mark();
     const r = await update('--dry-run');
     expect(r.code, r.stderr).toBe(0);
     expect(row(r.rows, 'app').Updated).toBe('pending');
     expect(row(r.rows, 'side').Updated).toBe('false');
     expect((await projectContainers(STACK)).map((c) => c.id).sort()).toEqual(ids);
+    expect(await labImages()).toEqual(images);
     await reg.flush();
     // manifests only: no blob was fetched
     expect(reg.requestsSince(mark).filter((q) => q.path.includes('/blobs/'))).toEqual([]);
+    // without --json: podman auto-update's columns as a table, exit 0 (nothing failed)
+    const table = await daemon.ctl('update', '--dry-run');
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^UNIT +CONTAINER +IMAGE +POLICY +UPDATED +REASON$/);
+    expect(lines.find((l) => l.includes(APP))).toMatch(new RegExp(`^${STACK}\\.service +[0-9a-f]{12} \\([^)]*app[^)]*\\) +${APP.replace(/[.]/g, '\\.')} +registry +pending +update available \\(dry run\\)$`));
+    expect(lines[lines.length - 1]).toBe('dry run: ok; 1 pending, 1 false');
   });
 
   it('applies a healthy v2: app true, its container on v2 and healthy; side untouched', async () => {
     const sideBefore = (await projectContainers(STACK)).find((c) => c.labels['com.docker.compose.service'] === 'side')?.id;
+    const peerBefore = await expectPeerJoinedToApp();
+    const logStart = daemon.logs.length;
     const r = await update();
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(row(r.rows, 'app').Updated).toBe('true');
@@ -186,6 +233,12 @@ describe('stackctl update against a real registry with token auth', () => {
     expect(img.digests.some((d) => v2Digests.some((v) => d.endsWith(v))), JSON.stringify({ img, v2Digests })).toBe(true);
     const after = await projectContainers(STACK);
     expect(after.find((c) => c.labels['com.docker.compose.service'] === 'side')?.id).toBe(sideBefore);
+    const appContainer = after.find((c) => c.labels['com.docker.compose.service'] === 'app' && c.state === 'running');
+    expect((await podmanOk('inspect', '--format', '{{.State.Health.Status}}', appContainer?.id ?? '')).trim()).toBe('healthy');
+    // the network_mode dependent was recreated with app, into the new app's namespace: podman refused to
+    // replace app while peer used it, so the update's up removed peer and ran again (as a reconcile does)
+    expect(await expectPeerJoinedToApp()).not.toBe(peerBefore);
+    expect(daemon.logs.slice(logStart)).toContain('removing a container that shares the namespace of one that must be replaced');
     await daemon.waitStack(STACK, (s) => s.state === 'converged', 'converged on v2');
   });
 
@@ -212,6 +265,7 @@ describe('stackctl update against a real registry with token auth', () => {
     expect(img.variant).toBe('app-v2');
     expect(img.digests.some((d) => v2Digests.some((v) => d.endsWith(v))), JSON.stringify({ img, v2Digests })).toBe(true);
     await daemon.waitStack(STACK, (s) => s.health === 'healthy', 'healthy on v2 again');
+    await expectPeerJoinedToApp();
     await waitFor(async () => (await ntfyMessages()).length > ntfyBefore && gotifyRequests.length > gotifyBefore, 30_000, 'the notifications');
     const fresh = (await ntfyMessages()).slice(ntfyBefore);
     expect(fresh).toHaveLength(1);
@@ -219,15 +273,26 @@ describe('stackctl update against a real registry with token auth', () => {
     expect(fresh[0]?.message).toContain(`${STACK}/app`);
     expect(fresh[0]?.message).toContain(APP);
     expect(fresh[0]?.message).toMatch(/unhealthy|starting/); // the gate's reason
+    // the failing container's last log lines, with the .env value it printed redacted
+    expect(fresh[0]?.message).toMatch(/last (\d+ )?log lines?:\n( {2}\| .*\n)* {2}\| started variant bad-v3 token \*\*\*/);
+    expect(fresh[0]?.message).not.toContain(LAB_SECRET);
     const g = gotifyRequests.slice(gotifyBefore);
     expect(g).toHaveLength(1);
-    expect(g[0]).toMatchObject({ path: '/message', key: 'AgotifyLabToken1' });
+    expect(g[0]).toMatchObject({ path: '/message', key: 'AgotifyLabToken1', body: { priority: 8 } });
+    expect(g[0]?.body.title).toContain('rolled back');
     expect(g[0]?.body.message).toContain(`${STACK}/app`);
+    expect(g[0]?.body.message).toContain(APP);
+    expect(g[0]?.body.message).toMatch(/unhealthy|starting/);
+    expect(g[0]?.body.message).toContain('started variant bad-v3 token ***');
+    expect(g[0]?.body.message).not.toContain(LAB_SECRET);
   });
 
   it('three more runs with v3 still the tag: skipped (bad digest) each time, no pull, no new message', async () => {
     const ntfyBefore = (await ntfyMessages()).length;
+    const gotifyBefore = gotifyRequests.length;
     const ids = (await projectContainers(STACK)).map((c) => c.id).sort();
+    const images = await labImages();
+    const mark = reg.mark();
     for (let i = 0; i < 3; i++) {
       const r = await update();
       expect(r.code, r.stderr).toBe(0);
@@ -235,8 +300,15 @@ describe('stackctl update against a real registry with token auth', () => {
       expect(row(r.rows, 'app').Reason).toContain('bad digest');
     }
     expect((await projectContainers(STACK)).map((c) => c.id).sort()).toEqual(ids);
+    // no pull: no blob fetched, no image added or moved
+    await reg.flush();
+    const since = reg.requestsSince(mark);
+    expect(since.some((q) => q.path.includes('/manifests/'))).toBe(true); // it did ask the registry
+    expect(since.filter((q) => q.path.includes('/blobs/'))).toEqual([]);
+    expect(await labImages()).toEqual(images);
     await new Promise((res) => setTimeout(res, 2000));
     expect((await ntfyMessages()).length).toBe(ntfyBefore);
+    expect(gotifyRequests.length).toBe(gotifyBefore);
   });
 
   it('the registry down: clear failed rows naming it; running containers untouched', async () => {
@@ -263,9 +335,12 @@ describe('stackctl update against a real registry with token auth', () => {
     expect(up.code, up.stderr).toBe(0);
     expect(row(r.rows, 'side').Updated).toBe('true');
     const lines = daemon.logs.slice(logStart).split('\n');
+    const requested = lines.findIndex((l) => l.includes(`"stack":"${STACK}"`) && l.includes('"msg":"stack action requested"'));
     const applied = lines.findIndex((l) => l.includes('"msg":"update applied and healthy"'));
     const reconcile = lines.findIndex((l) => l.includes(`"stack":"${STACK}"`) && l.includes('"msg":"reconcile"'));
-    expect(applied).toBeGreaterThan(-1);
+    // the reconcile was asked for while the update held the slot, and ran only after it
+    expect(requested).toBeGreaterThan(-1);
+    expect(applied).toBeGreaterThan(requested);
     expect(reconcile).toBeGreaterThan(applied);
   });
   describe('stackd SIGKILLed in the middle of an update (STACKD_TEST_HOLD_UPDATE_AFTER makes the kill points exact)', () => {
@@ -299,6 +374,7 @@ describe('stackctl update against a real registry with token auth', () => {
       expect(await runningImage('app')).toMatchObject({ variant });
       const runs = (await podmanOk('inspect', '--format', '{{.Image}}', apps[0]?.id ?? '')).trim();
       expect(runs).toBe(await tagImageId(APP));
+      await expectPeerJoinedToApp();
     }
 
     it('after the pull: rolled back at start; v2 runs, the tag points at it again', async () => {

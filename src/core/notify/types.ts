@@ -52,11 +52,15 @@ export interface UpdateRunRow {
   reason?: string;
   /** the last lines the failing container printed (a rolled-back or failed service), as podman returned them */
   logTail?: string;
+  /** the platform digest the registry serves (when known): an available update is announced once per digest */
+  digest?: string;
 }
 
 /** What one update run (all stacks it looked at) did. */
 export interface UpdateRunOutcome {
   rows: UpdateRunRow[];
+  /** a dry run is the owner asking at the terminal: its table is the answer, nothing is sent */
+  dryRun?: boolean;
 }
 
 // --- reconcile verdicts ---------------------------------------------------------------------------------------

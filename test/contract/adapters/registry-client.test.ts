@@ -232,6 +232,42 @@ describe('registry errors', () => {
     expect(events).toEqual([{ kind: 'rate-limited', registry, retryAfterMs: 120_000 }]);
   });
 
+  it('429 with Retry-After: the registry is not asked again before then, even by a later run; after it, asked again', async () => {
+    handler = (_q, res) => registryError(res, 429, 'TOOMANYREQUESTS', 'You have reached your pull rate limit', { 'retry-after': '120' });
+    const c = makeClient();
+    await expect(c.head(app())).rejects.toMatchObject({ kind: 'rate-limited', retryAfterMs: 120_000 });
+    expect(seen).toHaveLength(1);
+    handler = (_q, res) => serve(res, captured('head', 'fixture-app-list'));
+    clock += 100_000;
+    const err = await c.get(app(), 'list').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STACKD_REGISTRY_RATE_LIMITED', kind: 'rate-limited', retryAfterMs: 20_000, status: 429 });
+    expect((err as Error).message).toBe(`${registry}/fixture/app:list: ${registry} rate-limited stackd (429) and asked it to wait until 2026-11-28T10:02:00.000Z; not asked again before then (20 s left)`);
+    expect(seen).toHaveLength(1); // nothing was sent
+    clock += 20_000;
+    await expect(c.head(app())).resolves.toMatchObject({ digest: LIST_DIGEST });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('a 429 without Retry-After, or with a wait of 0, does not hold the registry back', async () => {
+    const c = makeClient();
+    for (const extra of [{}, { 'retry-after': '0' }] as Record<string, string>[]) {
+      handler = (_q, res) => registryError(res, 429, 'TOOMANYREQUESTS', 'slow down', extra);
+      await expect(c.head(app())).rejects.toMatchObject({ kind: 'rate-limited' });
+    }
+    handler = (_q, res) => serve(res, captured('head', 'fixture-app-list'));
+    await expect(c.head(app())).resolves.toMatchObject({ digest: LIST_DIGEST });
+    expect(seen).toHaveLength(3);
+  });
+
+  it('a Retry-After of a month holds the registry back for a day at most', async () => {
+    handler = (_q, res) => registryError(res, 429, 'TOOMANYREQUESTS', 'go away', { 'retry-after': String(30 * 86400) });
+    const c = makeClient();
+    await expect(c.head(app())).rejects.toMatchObject({ kind: 'rate-limited' });
+    clock += 86_400_000;
+    handler = (_q, res) => serve(res, captured('head', 'fixture-app-list'));
+    await expect(c.head(app())).resolves.toMatchObject({ digest: LIST_DIGEST });
+  });
+
   it('429 with Retry-After as an HTTP date', async () => {
     handler = (_q, res) => registryError(res, 429, 'TOOMANYREQUESTS', 'slow down', { 'retry-after': new Date(clock + 90_000).toUTCString() });
     await expect(makeClient().get(app(), 'list')).rejects.toMatchObject({ kind: 'rate-limited', retryAfterMs: 90_000 });

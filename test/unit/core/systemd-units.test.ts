@@ -86,6 +86,19 @@ describe('renderUpdateUnits', () => {
   });
 });
 
+describe('the shipped update timer and service (issue: daily, RandomizedDelaySec=900, AccuracySec=1us, Persistent=true)', () => {
+  it('the timer is daily with a 15-minute random delay, exact to the microsecond, and catches up after downtime', async () => {
+    const timer = directives(await readFile(join(SYSTEMD, 'stackd-update.timer'), 'utf8'));
+    expect(timer).toEqual(expect.arrayContaining(['[Timer]', 'OnCalendar=daily', 'RandomizedDelaySec=900', 'AccuracySec=1us', 'Persistent=true', 'WantedBy=timers.target']));
+  });
+
+  it('the service is a user oneshot running `stackctl update` (one run; a second request joins it)', async () => {
+    const service = directives(await readFile(join(SYSTEMD, 'stackd-update.service'), 'utf8'));
+    expect(service).toEqual(expect.arrayContaining(['Type=oneshot', 'ExecStart=stackctl update']));
+    expect(service.filter((l) => l.startsWith('ExecStart'))).toEqual(['ExecStart=stackctl update']);
+  });
+});
+
 describe('parseGeneratedFrom', () => {
   it.each<[string, string, string | undefined]>([
     ['the header', `${generatedHeader('/c.yaml')}\n[Unit]\n`, '/c.yaml'],

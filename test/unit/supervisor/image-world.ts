@@ -395,7 +395,14 @@ export class ImageWorld {
     if (this.sleepCount % 50 === 0) await tick();
   };
 
-  readonly podman: Pick<PodmanPort, 'inspectContainer' | 'runHealthcheck'> & ImagePort = {
+  readonly podman: Pick<PodmanPort, 'inspectContainer' | 'runHealthcheck' | 'removeContainer' | 'listProjectNetworks' | 'removeNetwork'> & ImagePort = {
+    // the repairs of `compose up` (compose-up.ts): a removed container is gone (compose makes it again)
+    removeContainer: async (id) => {
+      this.log.push(`rm ${short(id)}`);
+      return this.containers.delete(id);
+    },
+    listProjectNetworks: async () => [],
+    removeNetwork: async () => false,
     inspectImage: async (nameOrId) => {
       await this.enter('inspectImage', nameOrId);
       const img = this.resolveImage(nameOrId);

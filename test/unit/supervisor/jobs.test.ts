@@ -63,6 +63,22 @@ describe('joinable', () => {
     expect(jobs.joinable('up', 'app', ['queued', 'running', 'done'])).toBeUndefined();
   });
 
+  it('WAS A BUG: `stackctl update` while `update --dry-run` ran joined the dry run (nothing applied) → variants never join each other', () => {
+    const { jobs } = registry();
+    const dry = jobs.create('update', undefined, 'dry-run');
+    jobs.update(dry.id, { status: 'running' });
+    expect(jobs.joinable('update', undefined, ['queued', 'running'])).toBeUndefined();
+    expect(jobs.joinable('update', undefined, ['queued', 'running'], 'dry-run')?.id).toBe(dry.id);
+    const apply = jobs.create('update');
+    expect(jobs.joinable('update', undefined, ['queued', 'running'])?.id).toBe(apply.id);
+    // each finishes its own slot only
+    jobs.update(dry.id, { status: 'done' });
+    expect(jobs.joinable('update', undefined, ['queued', 'running'])?.id).toBe(apply.id);
+    expect(jobs.joinable('update', undefined, ['queued', 'running'], 'dry-run')).toBeUndefined();
+    jobs.update(apply.id, { status: 'done' });
+    expect(jobs.joinable('update', undefined, ['queued', 'running'])).toBeUndefined();
+  });
+
   it("a stack's up after a stop does not join the up before the stop", () => {
     const { jobs } = registry();
     const up1 = jobs.create('up', 'app');

@@ -212,6 +212,34 @@ describe('NotifyDispatcher.notifyUpdateRun', () => {
     expect(a.sent.map((n) => n.title)).toEqual(['stackd: update rolled back on nas: immich/server, immich/ml']);
   });
 
+  it('once per change: the same failure or available digest on the next runs sends nothing; a change does', async () => {
+    const a = new FakeNotifier('ntfy', 'https://ntfy.sh/t');
+    const { d } = setup([a]);
+    const down = { stack: 'immich', service: 'server', image: 'img:1', updated: 'failed' as const, reason: 'cannot reach reg' };
+    const available = { stack: 'paperless', service: 'web', image: 'web:2', updated: 'pending' as const, digest: 'sha256:aa' };
+    await d.notifyUpdateRun({ rows: [down, available] });
+    await d.notifyUpdateRun({ rows: [down, available] });
+    await d.notifyUpdateRun({ rows: [{ ...down, reason: 'rate-limited' }, available] });
+    expect(a.sent.map((n) => n.items.map((i) => `${i.stack}/${i.service ?? ''}`))).toEqual([['immich/server', 'paperless/web']]);
+    // a newer digest is news; the registry back and down again is news
+    await d.notifyUpdateRun({ rows: [{ ...down, updated: 'false' }, { ...available, digest: 'sha256:bb' }] });
+    await d.notifyUpdateRun({ rows: [down, { ...available, digest: 'sha256:bb' }] });
+    expect(a.sent.slice(1).map((n) => [n.event, n.items.map((i) => `${i.stack}/${i.service ?? ''}`)])).toEqual([
+      ['update-available', ['paperless/web']],
+      ['update-failed', ['immich/server']],
+    ]);
+  });
+
+  it('a dry run sends nothing and leaves what was told unchanged', async () => {
+    const a = new FakeNotifier('ntfy', 'https://ntfy.sh/t');
+    const { d } = setup([a]);
+    const rolled = { stack: 'immich', service: 'server', image: 'img:1', updated: 'failed' as const, reason: 'down' };
+    await d.notifyUpdateRun({ dryRun: true, rows: [rolled, { stack: 'paperless', service: 'web', image: 'web:2', updated: 'pending', digest: 'sha256:aa' }] });
+    expect(a.sent).toEqual([]);
+    await d.notifyUpdateRun({ rows: [rolled] });
+    expect(a.sent.map((n) => n.event)).toEqual(['update-failed']);
+  });
+
   it('includes applied services with onSuccess', async () => {
     const a = new FakeNotifier('ntfy', 'https://ntfy.sh/t');
     const { d } = setup([a], { onSuccess: true });

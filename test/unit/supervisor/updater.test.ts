@@ -261,6 +261,67 @@ describe('an update that fails its health gate', () => {
   });
 });
 
+describe('a network holder (network_mode: "service:app" in another service)', () => {
+  const dependents = (holder: string, dependent: string) =>
+    `Error response from daemon: container ${holder} has dependent containers which must be removed before it: ${dependent}: container already exists`;
+
+  it('WAS A BUG: podman refuses to replace the holder while a dependent exists; the update was rolled back and the digest blamed → the dependent is removed and `up` runs again, as a reconcile does', async () => {
+    const { w } = shop();
+    const v2 = w.publish(APP, 'app-v2', behave.healthyAfter(1));
+    const app = w.container('shop', 'app');
+    const db = w.container('shop', 'db');
+    if (!app || !db) throw new Error('no containers');
+    w.scriptUp({ kind: 'fail', stderr: dependents(app.id, db.id) });
+    const { u } = updater(w);
+    const r = await u.run({ dryRun: false });
+    expect(r.rows.map(cols)).toEqual([{ stack: 'shop', service: 'app', Updated: 'true' }]);
+    expect(ups(w)).toEqual(['shop', 'shop']);
+    expect(w.log).toContain(`rm ${short(db.id)}`);
+    expectConsistent(w, 'shop', 'app', APP, 'app-v2');
+    // the dependent was made again, joined to the new holder
+    expect(w.container('shop', 'db')?.id).not.toBe(db.id);
+    expect(w.container('shop', 'db')?.condition.state).toBe('running');
+    expect(w.updateState.state.badDigests.map((b) => b.digest)).not.toContain(v2.digest);
+  });
+
+  it('the rollback meets the same refusal and is repaired the same way', async () => {
+    const { w } = shop();
+    w.publish(APP, 'app-v2', behave.unhealthyAfter(1));
+    const { u } = updater(w);
+    // the update's own `up` goes through; the rollback's waits, then is refused once for the dependent
+    const rollbackUp = deferred();
+    w.scriptUp({ kind: 'ok' }, { kind: 'hold', until: rollbackUp.promise });
+    const first = u.run({ dryRun: false });
+    await until(() => w.upSpecs.length === 2, 'the rollback\'s up', 20_000);
+    const app = w.container('shop', 'app');
+    const db = w.container('shop', 'db');
+    if (!app || !db) throw new Error('no containers');
+    expect(w.nameOf(app.imageId)).toBe('app-v2');
+    w.scriptUp({ kind: 'fail', stderr: dependents(app.id, db.id) });
+    rollbackUp.resolve();
+    const r = await first;
+    expect(r.rows.map((x) => x.Updated)).toEqual(['rolled back']);
+    expect(ups(w)).toEqual(['shop', 'shop --pull never', 'shop --pull never']);
+    expect(w.log).toContain(`rm ${short(db.id)}`);
+    expectConsistent(w, 'shop', 'app', APP, 'app-v1');
+  });
+
+  it('a dependent of another project is never removed: the update is rolled back with podman\'s refusal', async () => {
+    const { w } = shop();
+    w.publish(APP, 'app-v2', behave.healthyAfter(1));
+    const app = w.container('shop', 'app');
+    if (!app) throw new Error('no app container');
+    const foreign = 'f'.repeat(64);
+    w.scriptUp({ kind: 'fail', stderr: dependents(app.id, foreign) });
+    const { u } = updater(w);
+    const r = await u.run({ dryRun: false });
+    expect(r.rows.map((x) => x.Updated)).toEqual(['rolled back']);
+    expect(r.rows[0]?.Reason).toMatch(/has dependent containers/);
+    expect(w.log.filter((l) => l.startsWith('rm '))).toEqual([]);
+    expectConsistent(w, 'shop', 'app', APP, 'app-v1');
+  });
+});
+
 describe('a rollback that fails too', () => {
   it.each<[string, (w: ImageWorld) => void, RegExp]>([
     ['compose up fails on the rollback', (w) => w.scriptUp({ kind: 'ok' }, { kind: 'fail', stderr: 'Error response from daemon: netavark: port 8080 in use' }),
@@ -382,6 +443,50 @@ describe('concurrent runs', () => {
     const third = await u.run({ dryRun: false });
     expect(third).not.toBe(a);
     expect(w.checks).toEqual([APP, APP]);
+  });
+});
+
+describe('concurrent runs that the running one does not cover', () => {
+  it('WAS A BUG: an apply asked for while a dry run runs joined it: nothing applied, exit 0 → it waits, then applies', async () => {
+    const { w } = shop();
+    w.publish(APP, 'app-v2', behave.healthyAfter(1));
+    const { u, reports } = updater(w);
+    const held = w.holdCheck();
+    const dry = u.run({ dryRun: true });
+    await until(() => w.checks.length === 1, 'the dry run\'s check');
+    const real = u.run({ dryRun: false });
+    expect(real).not.toBe(dry);
+    await settle();
+    expect(w.checks).toEqual([APP]); // one run at a time: the apply has not started yet
+    held.resolve();
+    const [d, r] = await Promise.all([dry, real]);
+    expect(d.dryRun).toBe(true);
+    expect(d.rows.map(cols)).toEqual([{ stack: 'shop', service: 'app', Updated: 'pending', Reason: 'update available (dry run)' }]);
+    expect(r.dryRun).toBe(false);
+    expect(r.rows.map(cols)).toEqual([{ stack: 'shop', service: 'app', Updated: 'true' }]);
+    expect(pulls(w)).toHaveLength(1);
+    expect(reports.map((x) => x.report.dryRun)).toEqual([true, false]);
+  });
+
+  it('WAS A BUG: a run for another stack joined the running one and answered with none of its rows → it waits and runs its own', async () => {
+    const { w } = shop();
+    w.image('web-1', behave.runs(), { tags: ['localhost:5000/web:1'] });
+    w.addStack('blog', [{ name: 'web', reference: 'localhost:5000/web:1', policy: 'registry' }]);
+    const { u } = updater(w);
+    const held = w.holdCheck();
+    const shopRun = u.run({ stack: 'shop', dryRun: false });
+    await until(() => w.checks.length === 1, 'the shop run\'s check');
+    const blogRun = u.run({ stack: 'blog', dryRun: false });
+    // a third request for blog joins the queued blog run; one for everything waits behind it
+    expect(u.run({ stack: 'blog', dryRun: true })).toBe(blogRun);
+    const all = u.run({ dryRun: false });
+    expect(all).not.toBe(blogRun);
+    held.resolve();
+    const [a, b, c] = await Promise.all([shopRun, blogRun, all]);
+    expect(a.rows.map(cols)).toEqual([{ stack: 'shop', service: 'app', Updated: 'false' }]);
+    expect(b.rows.map(cols)).toEqual([{ stack: 'blog', service: 'web', Updated: 'false' }]);
+    expect(c.rows.map((x) => x.stack).sort()).toEqual(['blog', 'shop']);
+    expect(w.checks).toEqual([APP, 'localhost:5000/web:1', APP, 'localhost:5000/web:1']);
   });
 });
 

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseComposeConfig } from '../../../../src/core/compose-model.js';
 import type { ComposeModel, ExpectedService } from '../../../../src/core/model.js';
+import { isImageRefError, parseImageRef } from '../../../../src/core/registry/reference.js';
 import { policyOf, updateCandidates } from '../../../../src/core/update/candidates.js';
 
 const svc = (name: string, over: Partial<ExpectedService>): ExpectedService => ({ name, labels: {}, oneShot: false, profiles: [], ...over });
@@ -42,5 +45,21 @@ describe('updateCandidates', () => {
       expect(r.skipped).toHaveLength(1);
       expect(r.skipped[0]?.reason).toMatch(expected.skipped);
     }
+  });
+});
+
+describe('references after compose interpolated them (captured: compose.interp.yml → compose-config.interp.json)', () => {
+  const model = parseComposeConfig(readFileSync(new URL('../../../fixtures/compose-config.interp.json', import.meta.url), 'utf8'), 'interp');
+  const { candidates } = updateCandidates(model, 'apply');
+  it.each<[string, string, string]>([
+    // service, what compose resolved, what stackd asks the registry about
+    ['web', 'nginx:latest', 'docker.io/library/nginx:latest'], // image: nginx:${TAG:-latest}, TAG unset
+    ['app', 'registry.lan:5000/team/app:1.2', 'registry.lan:5000/team/app:1.2'], // ${REGISTRY:-registry.lan:5000}/team/app:${APP_TAG:-1.2}
+    ['hub', 'docker.io/linuxserver/sonarr:4', 'docker.io/linuxserver/sonarr:4'], // docker.io/${HUB_IMAGE} from the project .env
+  ])('%s: %s → %s', (service, resolved, canonical) => {
+    const c = candidates.find((x) => x.service === service);
+    expect(c?.reference).toBe(resolved);
+    const ref = parseImageRef(c?.reference ?? '');
+    expect(isImageRefError(ref) ? ref.error : ref.canonical).toBe(canonical);
   });
 });
