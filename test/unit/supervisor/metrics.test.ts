@@ -1,5 +1,6 @@
 // The scrape-time gauges read their source at every scrape: what the source says is what /metrics says.
 import { describe, expect, it } from 'vitest';
+import type { ContainerView, StackStatus } from '../../../src/core/model.js';
 import type { UpdateReport, UpdateRow } from '../../../src/core/update/types.js';
 import { Metrics } from '../../../src/supervisor/metrics.js';
 
@@ -61,5 +62,71 @@ describe('Metrics', () => {
       expect(value(body, 'stackd_update_runs_total{result="failed"}')).toBe('1');
       expect(value(body, 'stackd_update_runs_total{result="ok"}')).toBe('1');
     });
+  });
+});
+
+// Label values stay bounded by the config (issue: no container ids as labels): however many containers a stack
+// runs, and whatever their ids and names, every label value of a stackd_* series is a stack or service name from
+// the config or one of stackd's own fixed words, and the number of series does not grow with the containers.
+describe('Metrics: label values bounded by the config', () => {
+  const hex = (i: number) => i.toString(16).padStart(64, 'f');
+  const container = (stack: string, service: string, i: number, health: ContainerView['health']): ContainerView => ({
+    id: hex(i), name: `${stack}-${service}-${i}`, service, state: health === 'stopped' ? 'exited' : 'running', health,
+  });
+  const stack = (name: string, containers: ContainerView[]): StackStatus => ({
+    name, project: name, unit: `${name}.service`, desired: 'running', phase: 'idle', health: 'degraded', state: 'degraded', containers,
+  });
+  const result = { result: 'failed' as const, reasonCode: 'compose-failed' as const, reason: `container ${hex(9)} exited`, startedAt: 'x', finishedAt: 'x', durationMs: 1200 };
+
+  async function scrape(replicas: number): Promise<string> {
+    const healths: ContainerView['health'][] = ['healthy', 'unhealthy', 'starting', 'stopped'];
+    const stacks = [
+      stack('immich', Array.from({ length: replicas }, (_, i) => container('immich', 'worker', i + 1, healths[i % 4] ?? 'none'))),
+      stack('paperless', [container('paperless', 'web', 1000 + replicas, 'healthy')]),
+    ];
+    const m = new Metrics({ ...base, listStacks: () => stacks, deployUnhealthy: (s) => s === 'immich' });
+    m.recordReconcile('immich', result);
+    m.preflightViolations.inc({ stack: 'immich', kind: 'label-invariant' });
+    m.notifyFailures.inc({ notifier: 'ntfy' });
+    const row = (i: number): UpdateRow => ({
+      Unit: 'immich.service', Container: hex(i).slice(0, 12), ContainerName: `immich-worker-${i}`, ContainerID: hex(i),
+      Image: 'localhost:5000/app:1', Policy: 'registry', Updated: i % 2 ? 'rolled back' : 'pending', stack: 'immich', service: 'worker',
+    });
+    m.recordUpdate({ ok: false, dryRun: false, startedAt: 'x', finishedAt: '2026-11-28T12:00:00Z', rows: Array.from({ length: replicas }, (_, i) => row(i + 1)), rateLimited: [] });
+    return (await m.text()).body;
+  }
+
+  const stackdSeries = (body: string) => body.split('\n').filter((l) => l.startsWith('stackd_'));
+  const labelValues = (line: string) => [...(/\{(.*)\}/.exec(line)?.[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]] as const);
+
+  it('every label value is a configured name or a fixed word; no container id or name anywhere', async () => {
+    const body = await scrape(40);
+    const allowed: Record<string, readonly string[]> = {
+      stack: ['immich', 'paperless'],
+      service: ['worker', 'web'],
+      state: ['pending', 'converged', 'progressing', 'degraded', 'failed', 'stopped', 'removed'],
+      health: ['healthy', 'unhealthy', 'starting', 'none', 'stopped', 'reset'],
+      result: ['ok', 'failed', 'skipped'],
+      kind: ['label-invariant', 'drifted', 'stale'],
+      notifier: ['gotify', 'ntfy', 'webhook'],
+    };
+    const lines = stackdSeries(body);
+    expect(lines.length).toBeGreaterThan(10);
+    for (const line of lines) {
+      for (const [key, value] of labelValues(line)) {
+        if (key === 'le') continue; // the histogram's fixed buckets
+        expect(allowed[key ?? ''], `${line}: label ${key}`).toContain(value);
+      }
+    }
+    for (let i = 1; i <= 40; i++) {
+      expect(body).not.toContain(hex(i).slice(0, 12));
+      expect(body).not.toContain(`immich-worker-${i}"`);
+    }
+  });
+
+  it('the number of series does not grow with the number of containers', async () => {
+    const few = stackdSeries(await scrape(4)).map((l) => l.replace(/ [^ ]+$/, ''));
+    const many = stackdSeries(await scrape(400)).map((l) => l.replace(/ [^ ]+$/, ''));
+    expect(many).toEqual(few);
   });
 });
