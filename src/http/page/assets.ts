@@ -31,9 +31,15 @@ td.name{font-size:1.1em}
 }
 `;
 
+/** Without a live stream (no scripts, no EventSource, or a stream that gave up), the pages reload this often. */
+export const REFRESH_SECONDS = 15;
+
 // Runs on both pages. It keeps them live from GET /v1/events: every `stack` event rewrites the cells of that
 // stack (textContent only: what arrives is data, never markup); a stack the page does not know, or one that is
-// gone, reloads the page. Without scripts the page's <noscript> meta refresh does this job.
+// gone, reloads the page. Without scripts the page's <noscript> meta refresh does this job; without
+// EventSource, or when the stream gives up (an answer that is not an event stream, e.g. a proxy's error page:
+// EventSource then stops retrying), the script falls back to the same reload. A dropped connection is not
+// that: EventSource reconnects by itself (the stream's `retry:`).
 export const PAGE_SCRIPT = `
 (function () {
   'use strict';
@@ -102,12 +108,22 @@ export const PAGE_SCRIPT = `
     });
   }
   setInterval(function () { document.querySelectorAll('[data-f=last]').forEach(last); }, 5000);
-  if (!window.EventSource) { if (live) live.textContent = 'not live (no EventSource)'; return; }
-  var es = new EventSource('/v1/events');
   function note(text) { if (live) live.textContent = text; }
+  var reloading = false;
+  function reloadLater(why) {
+    note('not live (' + why + '): reloads every ${REFRESH_SECONDS} s');
+    if (reloading) return;
+    reloading = true;
+    setTimeout(function () { location.reload(); }, ${REFRESH_SECONDS * 1000});
+  }
+  if (!window.EventSource) { reloadLater('no EventSource'); return; }
+  var es = new EventSource('/v1/events');
   note('connecting…');
   es.addEventListener('open', function () { note('live'); });
-  es.addEventListener('error', function () { note('reconnecting…'); });
+  es.addEventListener('error', function () {
+    if (es.readyState === 2) reloadLater('the event stream failed');
+    else note('reconnecting…');
+  });
   es.addEventListener('stack', function (e) { update(JSON.parse(e.data)); });
   es.addEventListener('gone', function (e) { if (find(JSON.parse(e.data).name)) location.reload(); });
 })();

@@ -4,11 +4,11 @@
 // live carry `data-f` (the field) and their stack's element carries `data-stack`.
 import type { ContainerView, StackStatus } from '../../core/model.js';
 import { containerCount, formatLast, reasonText } from '../../core/status-text.js';
-import { PAGE_CSS, PAGE_SCRIPT } from './assets.js';
+import { PAGE_CSS, PAGE_SCRIPT, REFRESH_SECONDS } from './assets.js';
 import { escapeHtml as esc } from './escape.js';
 
-/** Without scripts, the pages reload themselves this often (seconds). */
-export const NOSCRIPT_REFRESH_SECONDS = 15;
+/** Without scripts, the pages reload themselves this often (seconds); the script falls back to the same. */
+export const NOSCRIPT_REFRESH_SECONDS = REFRESH_SECONDS;
 
 export interface PageContext {
   nowMs: number;
