@@ -35,6 +35,7 @@ import { buildPipeline } from './supervisor/pipeline.js';
 import { hostPlatform, registryChecker } from './supervisor/registry-check.js';
 import { readStackInputs } from './supervisor/stack-inputs.js';
 import { crashTestHold } from './supervisor/crash-test-hold.js';
+import { wedgeTestHook } from './supervisor/wedge-test-hook.js';
 
 const USAGE = `usage: stackd [--config PATH]
 
@@ -95,6 +96,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     logger,
   });
   service.startWatchdog();
+  wedgeTestHook(env['STACKD_TEST_WEDGE_ON'], logger);
   // compose talks to podman through stackd's relay (src/adapters/podman-relay.ts): the same API, but podman's
   // slow /info and /version answers are reused instead of recomputed for every compose run
   // how quickly podman answers compose, for queue.concurrency auto (the relay times every request it passes)

@@ -1,10 +1,12 @@
 // `stackctl units` output installed for the lab user's systemd user manager, with stackd itself as the shipped
 // Type=notify service: every generated unit passes `systemd-analyze verify --user`; stackd is active only once
 // it said READY=1; five stack units started at once all converge through the queue; a reload is one
-// reconcile; a stop stays stopped across a stackd restart; and a stackd that stops feeding the watchdog
-// (SIGSTOP: no event loop, no WATCHDOG=1) is restarted by systemd. The test's drop-in only shortens
-// WatchdogSec=/TimeoutAbortSec= so that takes seconds.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+// reconcile; a stop stays stopped across a stackd restart; and a stackd whose event loop is blocked (so it
+// stops feeding the watchdog while its process keeps running) is restarted by systemd. The test's drop-in only
+// shortens WatchdogSec=/TimeoutAbortSec= so that takes seconds, and arms the wedge hook
+// (STACKD_TEST_WEDGE_ON=SIGUSR2, src/supervisor/wedge-test-hook.ts). stackd reaches podman through a symlink
+// the test creates only once it has seen stackd stay `activating` without it.
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -33,13 +35,16 @@ async function reconciles(stack: string): Promise<number> {
 
 describe('generated stack units and the Type=notify stackd', () => {
   let dir: string;
+  let podmanLink: string;
   const written: string[] = [];
 
   beforeAll(async () => {
     for (const s of STACKS) await removeProject(s);
     dir = await scratch('unitgen');
     await writeFiles(dir, { 'compose.yml': `services:\n  main:\n    image: ${BASE_IMAGE}\n    init: true\n    command: ["sleep", "100000"]\n` });
-    await writeFile(join(dir, 'stackd.yaml'), `podman: { socket: ${PODMAN_SOCKET} }
+    // absent until the READY test creates it: podman does not answer before that
+    podmanLink = join(dir, 'podman.sock');
+    await writeFile(join(dir, 'stackd.yaml'), `podman: { socket: ${podmanLink} }
 api: { socket: ${apiSocket} }
 stateFile: ${join(dir, 'state.json')}
 stacks:
@@ -50,8 +55,10 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
       await writeFile(join(unitDir, name), text);
       written.push(name);
     }
-    // test-only: a short watchdog so the restart below takes seconds (the shipped unit says 60 s / 30 s)
-    await writeFile(join(unitDir, `${DAEMON}.d`, 'test.conf'), '[Service]\nWatchdogSec=4s\nTimeoutAbortSec=2s\nRestartSec=1s\n');
+    // test-only: a short watchdog so the restart below takes seconds (the shipped unit says 60 s / 30 s), and
+    // the hook that lets SIGUSR2 block the event loop
+    await writeFile(join(unitDir, `${DAEMON}.d`, 'test.conf'),
+      '[Service]\nWatchdogSec=6s\nTimeoutAbortSec=2s\nRestartSec=2s\nEnvironment=STACKD_TEST_WEDGE_ON=SIGUSR2\n');
     const gen = await run([...stackctl, '--socket', apiSocket, '--json', 'units', '--config', join(dir, 'stackd.yaml'), '--daemon-unit', DAEMON]);
     expect(gen.code, gen.stderr).toBe(0);
     const changes = (JSON.parse(gen.stdout) as { changes: { action: string; name: string }[] }).changes;
@@ -80,14 +87,25 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
   });
 
   it('stackd becomes active only after READY=1 (state loaded, podman answered)', async () => {
-    const r = await systemctl('start', DAEMON);
-    expect(r.code, r.stderr).toBe(0);
     expect(await show(DAEMON, 'Type')).toBe('notify');
-    expect(await show(DAEMON, 'ActiveState')).toBe('active');
-    // `start` of a Type=notify unit returns only once READY=1 arrived: /readyz already answers
-    const ready = await run(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--unix-socket', apiSocket, 'http://stackd/readyz']);
-    expect(ready.stdout).toBe('200');
-    expect(await show(DAEMON, 'WatchdogUSec')).toBe('4s');
+    const r = await systemctl('start', '--no-block', DAEMON);
+    expect(r.code, r.stderr).toBe(0);
+    // stackd runs, but podman does not answer (its socket path does not exist yet): no READY=1
+    await waitFor(async () => Number(await show(DAEMON, 'MainPID')) > 0, 30_000, 'stackd to run');
+    const pid = Number(await show(DAEMON, 'MainPID'));
+    await new Promise((res) => setTimeout(res, 5000)); // past several of stackd's readiness checks (every 1 s)
+    expect(await show(DAEMON, 'ActiveState')).toBe('activating');
+    expect(Number(await show(DAEMON, 'MainPID'))).toBe(pid); // still the same process, waiting, not crashing
+    const notReady = await run(['curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', '--unix-socket', apiSocket, 'http://stackd/readyz']);
+    expect(notReady.stdout).toBe('503');
+    // podman answers from now on
+    await symlink(PODMAN_SOCKET, podmanLink);
+    await waitFor(async () => await show(DAEMON, 'ActiveState') === 'active', 30_000, 'stackd active once podman answers');
+    // /readyz also wants the compose provider's verdict, asked again now that podman answers
+    await waitFor(async () => (await run(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--unix-socket', apiSocket, 'http://stackd/readyz'])).stdout === '200',
+      30_000, '/readyz 200');
+    expect(Number(await show(DAEMON, 'MainPID'))).toBe(pid);
+    expect(await show(DAEMON, 'WatchdogUSec')).toBe('6s');
   });
 
   it('five generated stack units started at once all converge through the queue', async () => {
@@ -121,14 +139,33 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
     expect((await projectContainers('g-two')).map((c) => c.state)).toEqual(['exited']);
   });
 
-  it('a stackd that stops feeding the watchdog is restarted by systemd', async () => {
+  it('a stackd whose event loop is blocked is restarted by systemd', async () => {
     const pid = Number(await show(DAEMON, 'MainPID'));
     const restarts = Number(await show(DAEMON, 'NRestarts'));
     expect(pid).toBeGreaterThan(0);
-    // a stopped process runs no event loop: no WATCHDOG=1, exactly as a wedged one
-    expect((await run(['kill', '-STOP', String(pid)])).code).toBe(0);
+    // the control: with its loop running, stackd outlives WatchdogSec= (6 s) by far, fed by WATCHDOG=1
+    await new Promise((res) => setTimeout(res, 9000));
+    expect({ pid: Number(await show(DAEMON, 'MainPID')), restarts: Number(await show(DAEMON, 'NRestarts')) }).toEqual({ pid, restarts });
+
+    // the wedge: SIGUSR2 blocks the event loop (the process keeps running; nothing stops it from outside)
+    // (WATCHDOG=1 went out at most 3 s before: systemd acts 3 s after the wedge at the earliest)
+    expect((await systemctl('kill', '--kill-whom=main', '-s', 'SIGUSR2', DAEMON)).code).toBe(0);
+    await new Promise((res) => setTimeout(res, 300));
+    const procState = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '').split(' ')[0];
+    expect(procState, 'the wedged stackd is alive and not stopped').toMatch(/^[RSD]$/);
+    const wedged = await run(['curl', '-s', '-m', '1', '-o', '/dev/null', '-w', '%{http_code}', '--unix-socket', apiSocket, 'http://stackd/readyz']);
+    expect(wedged.stdout).toBe('000'); // no answer: the loop does not run
+    // why it died, seen in the RestartSec= (2 s) between the watchdog's kill and the restart
+    const results = new Set<string>();
+    const end = Date.now() + 60_000;
+    while (Number(await show(DAEMON, 'NRestarts')) === restarts && Date.now() < end) {
+      results.add(await show(DAEMON, 'Result'));
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect([...results]).toContain('watchdog');
     await waitFor(async () => Number(await show(DAEMON, 'NRestarts')) > restarts && await show(DAEMON, 'ActiveState') === 'active',
       60_000, 'systemd to restart the wedged stackd', () => `NRestarts ${restarts}`);
+    console.log(`[units] wedged stackd pid ${pid}: Result values seen before the restart: ${[...results].join(', ')}`);
     const newPid = Number(await show(DAEMON, 'MainPID'));
     expect(newPid).not.toBe(pid);
     expect(await show(DAEMON, 'Result')).toBe('success');
