@@ -1,11 +1,11 @@
 // Podman restarted under a running stackd (the owner's "stale socket after a rebuild"): the lab user's
 // podman.socket and podman.service are stopped and started again. stackd's event stream reconnects, /readyz
 // goes false then true, a full resync follows, and no stack is recreated because of it (container ids and
-// start times unchanged).
+// start times unchanged); a container killed afterwards shows through the reconnected event stream.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BASE_IMAGE, Daemon, cleanup, configYaml, projectContainers, readyz, removeProject, scratch, systemctlUser, waitFor, writeFiles,
+  BASE_IMAGE, Daemon, cleanup, configYaml, podmanOk, projectContainers, readyz, removeProject, scratch, systemctlUser, waitFor, writeFiles,
 } from './harness.js';
 
 const STACKS = ['pr-one', 'pr-two'];
@@ -55,5 +55,12 @@ describe('podman restarted under stackd', () => {
       expect((await projectContainers(s)).map((c) => `${c.id} ${c.startedAt}`)).toEqual(before.get(s));
     }
     expect(daemon.logs.slice(logMark)).not.toContain('drift found; reconciling');
+
+    // the new event stream carries events: a container killed now shows at once (the periodic resync is 10 min off)
+    const victim = (await projectContainers('pr-two'))[0];
+    if (!victim) throw new Error('pr-two has no container');
+    await podmanOk('kill', victim.id);
+    await daemon.waitStack('pr-two', (x) => x.state === 'degraded', 'degraded through the reconnected event stream', 15_000);
+    expect((await daemon.stack('pr-one')).state).toBe('converged');
   });
 });
