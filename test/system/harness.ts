@@ -312,3 +312,43 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** One Server-Sent Event: its `event:` name and its `data:` parsed as JSON. */
+export interface SseEvent {
+  event: string;
+  data: unknown;
+  /** Date.now() when it arrived */
+  atMs: number;
+}
+
+/** Follows GET /v1/events on the daemon's API socket: every event as it arrives, until close(). */
+export async function followEvents(socket: string): Promise<{ events: SseEvent[]; close: () => Promise<void> }> {
+  const dispatcher = new Agent({ connect: { socketPath: socket } });
+  const ac = new AbortController();
+  const res = await request('http://stackd/v1/events', { dispatcher, signal: ac.signal });
+  if (res.statusCode !== 200) throw new Error(`GET /v1/events answered ${res.statusCode}`);
+  const events: SseEvent[] = [];
+  let buffer = '';
+  res.body.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(frame)?.[1];
+      const data = /^data: (.*)$/m.exec(frame)?.[1];
+      if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) as unknown, atMs: Date.now() });
+    }
+  });
+  const ended = new Promise<void>((resolveP) => {
+    res.body.on('error', () => resolveP());
+    res.body.on('end', () => resolveP());
+  });
+  return {
+    events,
+    close: async () => {
+      ac.abort();
+      await ended;
+      await dispatcher.close();
+    },
+  };
+}

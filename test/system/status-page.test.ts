@@ -1,7 +1,8 @@
 // The status page in a real browser: Debian's Chromium, headless, driven by playwright-core (which never
 // downloads a browser here: executablePath). stackd runs as the lab user with a read-only TCP listener; the
-// page shows every stack and its state and, after a `podman kill`, changes without a reload (SSE).
-import { mkdir, writeFile } from 'node:fs/promises';
+// page shows every stack and its state and, after a `podman kill`, changes without a reload (SSE); on a phone's
+// width nothing sticks out sideways; when the event stream fails the page falls back to reloading itself.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,13 @@ describe('the status page in headless Chromium', () => {
     const text = await page.locator('body').innerText();
     for (const s of STACKS) expect(text).toContain(s);
     for (const s of STACKS) expect(await page.locator(`[data-stack="${s}"]`).getAttribute('data-state')).toBe('converged');
+    // readable on a phone: each stack is a card within the screen's width, no sideways scrolling
+    for (const s of STACKS) {
+      const box = await page.locator(`[data-stack="${s}"]`).boundingBox();
+      expect(box, s).not.toBeNull();
+      expect((box?.x ?? 0) + (box?.width ?? 0), `${s}: right edge within the 390 px screen`).toBeLessThanOrEqual(390);
+      expect(await page.locator(`[data-stack="${s}"] td.state`).isVisible()).toBe(true);
+    }
     // (polled from here: the page's CSP forbids the eval a string predicate would need)
     await expect.poll(() => page.locator('body').innerText(), { timeout: 15_000 }).toContain('live');
 
@@ -81,9 +89,29 @@ describe('the status page in headless Chromium', () => {
     const shot = join(artifacts, 'status-page.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`[status-page] screenshot: ${shot}`);
+    const png = await readFile(shot);
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a'); // a PNG
+    expect(png.length).toBeGreaterThan(1000);
+    // what the screenshot shows, as text: every stack's name, and the killed one degraded
     const after = await page.locator('body').innerText();
     for (const s of STACKS) expect(after).toContain(s);
     expect(after).toContain('degraded');
+  });
+
+  it('a page whose event stream fails falls back to reloading itself', async () => {
+    const page = await browser.newPage();
+    // a proxy that does not pass the stream: EventSource gives up on a non-stream answer
+    await page.route('**/v1/events', (route) => route.fulfill({ status: 502, contentType: 'text/plain', body: 'bad gateway' }));
+    let loads = 0;
+    page.on('load', () => { loads += 1; });
+    await page.goto(`${base}/`);
+    await expect.poll(() => page.locator('#live').innerText(), { timeout: 10_000 }).toContain('not live');
+    expect(await page.locator('#live').innerText()).toBe('not live (the event stream failed): reloads every 15 s');
+    // the reload comes after 15 s; and the page it loads shows the stacks again
+    await expect.poll(() => loads, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    await page.waitForLoadState('load');
+    for (const s of STACKS) expect(await page.locator('body').innerText()).toContain(s);
+    await page.close();
   });
 
   it('the stack detail page lists its containers', async () => {
