@@ -120,6 +120,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     queueConcurrency: () => supervisor.queueConcurrency,
     jobCount: () => supervisor.jobCount,
     deployUnhealthy: (stack) => healthWatch.isAlerted(stack),
+    healthWindowMs: (stack) => supervisor.currentConfig.stacks.find((s) => s.name === stack)?.healthWindowMs,
   });
   // Gotify / ntfy / webhook: once per state change, never per retry; a failing notifier never fails the work
   const notify = new NotifyDispatcher({

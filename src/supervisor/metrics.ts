@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client), computed from memory at scrape time: no podman call per scrape.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ReconcileResult, StackState, StackStatus } from '../core/model.js';
+import { secondsIn, trackStateSince, type StateSince } from '../core/state-since.js';
 import type { UpdateReport } from '../core/update/types.js';
 
 const STATES: readonly StackState[] = ['pending', 'converged', 'progressing', 'degraded', 'failed', 'stopped', 'removed'];
@@ -15,6 +16,10 @@ export interface MetricsSource {
   jobCount?(): number;
   /** true while the health watch window's alert about the stack is out (HealthWatch.isAlerted) */
   deployUnhealthy?(stack: string): boolean;
+  /** the stack's healthWindow in the config in force (ms); undefined: not configured */
+  healthWindowMs?(stack: string): number | undefined;
+  /** the clock for how long a stack has been degraded; default Date.now */
+  now?(): number;
 }
 
 export class Metrics {
@@ -31,6 +36,9 @@ export class Metrics {
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
+    const now = () => source.now?.() ?? Date.now();
+    // each stack's state and since when, as seen at scrapes (for stackd_stack_degraded_seconds)
+    let stateSince = new Map<string, StateSince>();
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'stackd_stack_state', help: 'One-word state of each stack (1 for the current state)', labelNames: ['stack', 'state'], registers,
@@ -53,6 +61,30 @@ export class Metrics {
       collect() {
         this.reset();
         for (const s of source.listStacks()) this.set({ stack: s.name }, source.deployUnhealthy?.(s.name) ? 1 : 0);
+      },
+    });
+    // a Prometheus rule cannot give each stack its own `for:`: these two let StackdStackDegraded compare how long
+    // a stack has been degraded with its own healthWindow
+    new Gauge({
+      name: 'stackd_stack_degraded_seconds',
+      help: 'How long the stack has been degraded without a break, as seen at scrapes (0 when it is not degraded)',
+      labelNames: ['stack'], registers,
+      collect() {
+        this.reset();
+        const at = now();
+        const stacks = source.listStacks();
+        stateSince = trackStateSince(stateSince, stacks, at);
+        for (const s of stacks) this.set({ stack: s.name }, secondsIn(stateSince, s.name, 'degraded', at));
+      },
+    });
+    new Gauge({
+      name: 'stackd_stack_health_window_seconds', help: 'The stack\'s healthWindow in the config in force', labelNames: ['stack'], registers,
+      collect() {
+        this.reset();
+        for (const s of source.listStacks()) {
+          const ms = source.healthWindowMs?.(s.name);
+          if (ms !== undefined) this.set({ stack: s.name }, ms / 1000);
+        }
       },
     });
     new Gauge({

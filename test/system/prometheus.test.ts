@@ -1,8 +1,9 @@
 // The shipped alert rules against a REAL Prometheus scraping the REAL daemon: stackd (dist/, as the lab user, on
 // rootless podman) serves /metrics on its read-only TCP listener (api.listen); Debian's prometheus 2.53
 // (test/lab/provision.sh) scrapes it every second and evaluates config/prometheus/stackd-rules.yml. Everything is
-// read back through Prometheus's HTTP API: the target is up, a converged stack's state series, and
-// StackdStackFailed firing for a stack whose image does not exist.
+// read back through Prometheus's HTTP API: the target is up, a converged stack's state series, StackdStackFailed
+// firing for a stack whose image does not exist, and for a stack that never gets healthy StackdDeployUnhealthy
+// (after its watch window) and StackdStackDegraded (degraded longer than its healthWindow).
 //
 // The one change to the shipped rules: a copy in the scratch folder has every non-zero `for:` set to 5s (the
 // shipped 5m would make this test wait five minutes); the test proves the copy differs in `for:` lines only.
@@ -238,4 +239,17 @@ describe('a real Prometheus with the shipped rules, scraping a real stackd', () 
     expect(gauge[0]?.value[1]).toBe('0');
     console.log(`StackdDeployUnhealthy firing: ${JSON.stringify(firing.map((a) => a.metric))}`);
   });
+
+  it('StackdStackDegraded fires once the never-healthy stack has been degraded longer than its healthWindow (1m at least)', async () => {
+    const window = await waitForSeries(`stackd_stack_health_window_seconds{stack="${UNWELL}"}`);
+    expect(window[0]?.value[1]).toBe('3');
+    await daemon.waitStack(UNWELL, (s) => s.state === 'degraded', 'degraded');
+    // the floor: a window of 3 s counts as 60 s, so this takes a minute
+    const firing = await waitForSeries('ALERTS{alertname="StackdStackDegraded",alertstate="firing"}', 180_000);
+    expect(firing.map((a) => a.metric['stack'])).toEqual([UNWELL]);
+    const degraded = await query(`stackd_stack_degraded_seconds{stack="${UNWELL}"}`);
+    expect(Number(degraded[0]?.value[1])).toBeGreaterThan(60);
+    expect((await query(`stackd_stack_degraded_seconds{stack="${OK}"}`))[0]?.value[1]).toBe('0');
+    console.log(`StackdStackDegraded firing: ${JSON.stringify(firing.map((a) => a.metric))}; degraded for ${degraded[0]?.value[1]} s`);
+  }, 240_000);
 });

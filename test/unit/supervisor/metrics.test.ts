@@ -16,6 +16,26 @@ describe('Metrics', () => {
     expect((await new Metrics(base).text()).body).toMatch(/^stackd_jobs 0$/m);
   });
 
+  it('stackd_stack_degraded_seconds counts from the first scrape that saw the stack degraded; the window is the config\'s', async () => {
+    let clock = 1_000_000;
+    let state: StackStatus['state'] = 'converged';
+    const one = (): StackStatus => ({ name: 'immich', project: 'immich', unit: 'immich.service', desired: 'running', phase: 'idle', health: 'healthy', state, containers: [] });
+    const m = new Metrics({ ...base, listStacks: () => [one()], now: () => clock, healthWindowMs: (s) => (s === 'immich' ? 300_000 : undefined) });
+    const read = async (name: string) => Number(new RegExp(`^${name}\\{stack="immich"\\} (\\S+)$`, 'm').exec((await m.text()).body)?.[1]);
+    expect(await read('stackd_stack_degraded_seconds')).toBe(0);
+    expect(await read('stackd_stack_health_window_seconds')).toBe(300);
+    state = 'degraded';
+    expect(await read('stackd_stack_degraded_seconds')).toBe(0);
+    clock += 90_000;
+    expect(await read('stackd_stack_degraded_seconds')).toBe(90);
+    state = 'converged';
+    clock += 1_000;
+    expect(await read('stackd_stack_degraded_seconds')).toBe(0);
+    state = 'degraded';
+    clock += 5_000;
+    expect(await read('stackd_stack_degraded_seconds')).toBe(0); // a new stretch starts
+  });
+
   it('stackd_queue_depth and stackd_podman_up come from the source', async () => {
     const body = (await new Metrics(base).text()).body;
     expect(body).toMatch(/^stackd_queue_depth 3$/m);
