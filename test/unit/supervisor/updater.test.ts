@@ -165,6 +165,18 @@ describe('an update that passes its health gate', () => {
     expect(pulls(w)).toHaveLength(1);
   });
 
+  it('is a deploy: its `up` opens the stack\'s health watch window (deployFinishedAtMs), as a reconcile\'s does', async () => {
+    const { w } = shop();
+    expect(w.store.get('shop').deployFinishedAtMs).toBeUndefined();
+    w.publish(APP, 'app-v2', behave.healthyAfter(3));
+    const { u } = updater(w);
+    const r = await u.run({ dryRun: false });
+    expect(r.rows.map(cols)).toEqual([{ stack: 'shop', service: 'app', Updated: 'true' }]);
+    // set when compose up returned, before the gate's polls (3 × 2 s) moved the clock on
+    expect(w.store.get('shop').deployFinishedAtMs).toBe(T0);
+    expect(w.clock.ms).toBeGreaterThan(T0);
+  });
+
   it('podman 19326 (no healthcheck timer): the gate runs the check on demand and the update passes', async () => {
     const { w } = shop();
     const v2 = w.publish(APP, 'app-v2', behave.healthyWhenChecked());
