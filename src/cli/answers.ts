@@ -5,7 +5,7 @@
 // the schema is compile-checked against (a new key, or a new enum value, fails tsc here); and
 // test/unit/cli/answers.test.ts feeds the guards and typebox's Value.Check the same good and broken answers.
 import { REASON_CODES } from '../core/reason-codes.js';
-import type { ContainerView, ReconcileResult, StackStatus } from '../core/model.js';
+import { LAST_UPDATE_RESULTS, type ContainerView, type ReconcileResult, type StackStatus } from '../core/model.js';
 import type { ErrorCode } from '../http/schemas.js';
 import type { Job } from '../supervisor/api.js';
 
@@ -60,6 +60,7 @@ export const isStackStatus = object(
   {
     retryAt: isString,
     lastResult: isReconcileResult,
+    lastUpdate: object({ result: oneOf(LAST_UPDATE_RESULTS), finishedAt: isString }),
     removedFromConfig: object({ action: oneOf(['stop', 'down', 'keep']), done: isBoolean }),
   },
 );

@@ -74,6 +74,7 @@ export function renderStackDetail(given: StackStatus, nowMs: number): string {
   } else {
     lines.push('  last:        never reconciled');
   }
+  if (s.lastUpdate) lines.push(`  update:      ${formatLast(s.lastUpdate, nowMs)} (registry update run finished ${s.lastUpdate.finishedAt})`);
   lines.push(`  containers:  ${containerCount(s)} running`);
   if (s.containers.length > 0) {
     const rows = [['NAME', 'SERVICE', 'STATE', 'HEALTH'], ...s.containers.map((c) => [c.name, c.service || '-', c.state, c.health])];

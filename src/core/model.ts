@@ -96,6 +96,16 @@ export interface ContainerView {
 /** What happens to the containers of a stack that leaves the config (config key removedStacks). */
 export type RemovedStackAction = 'stop' | 'down' | 'keep';
 
+/** What the last registry update run (not a dry run) did to a stack, worst service first. */
+export type LastUpdateResult = 'failed' | 'rolled back' | 'updated' | 'available' | 'up to date';
+export const LAST_UPDATE_RESULTS: readonly LastUpdateResult[] = ['failed', 'rolled back', 'updated', 'available', 'up to date'];
+
+export interface LastUpdate {
+  result: LastUpdateResult;
+  /** RFC 3339: when that run finished */
+  finishedAt: string;
+}
+
 export interface StackStatus {
   name: string;
   project: string;
@@ -106,6 +116,8 @@ export interface StackStatus {
   health: StackHealth;
   state: StackState;
   lastResult?: ReconcileResult;
+  /** the last registry update run that looked at the stack (since stackd started) */
+  lastUpdate?: LastUpdate;
   containers: ContainerView[];
   /** present when the stack is no longer in the config: what removedStacks does with its containers */
   removedFromConfig?: { action: RemovedStackAction; done: boolean };

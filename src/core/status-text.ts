@@ -22,7 +22,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** "ok 3m ago", "failed now", or "-" when the stack was never reconciled. */
-export function formatLast(last: ReconcileResult | undefined, nowMs: number): string {
+export function formatLast(last: { result: string; finishedAt: string } | undefined, nowMs: number): string {
   if (!last) return '-';
   const at = Date.parse(last.finishedAt);
   if (Number.isNaN(at)) return last.result;

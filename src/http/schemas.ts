@@ -46,6 +46,10 @@ export const StackStatusSchema = Type.Object({
   health: StackHealthSchema,
   state: StackStateSchema,
   lastResult: Type.Optional(ReconcileResultSchema),
+  lastUpdate: Type.Optional(Type.Object({
+    result: Type.Enum(['failed', 'rolled back', 'updated', 'available', 'up to date']),
+    finishedAt: Type.String(),
+  })),
   containers: Type.Array(ContainerViewSchema),
   removedFromConfig: Type.Optional(Type.Object({ action: Type.Enum(['stop', 'down', 'keep']), done: Type.Boolean() })),
 });

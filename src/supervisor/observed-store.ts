@@ -1,6 +1,6 @@
 // What stackd has seen of each stack: containers (from reconciles and podman events), the compose model
 // it resolved last, the last verdict and when the last deploy finished (the health watch window).
-import type { ComposeModel, ObservedContainer, ReconcileResult } from '../core/model.js';
+import type { ComposeModel, LastUpdate, ObservedContainer, ReconcileResult } from '../core/model.js';
 
 export interface StackObservation {
   containers: ObservedContainer[];
@@ -13,6 +13,8 @@ export interface StackObservation {
   upFingerprint?: string;
   /** epoch ms when the last successful `up` finished: the start of the health watch window */
   deployFinishedAtMs?: number;
+  /** the stack's line of the last update run that was not a dry run */
+  lastUpdate?: LastUpdate;
 }
 
 export type ObservationListener = (stack: string, obs: StackObservation) => void;

@@ -375,6 +375,7 @@ export class Supervisor implements SupervisorApi, Lifecycle {
       health,
       state,
       ...(obs.lastResult ? { lastResult: obs.lastResult } : {}),
+      ...(obs.lastUpdate ? { lastUpdate: obs.lastUpdate } : {}),
       containers: obs.containers.map(toContainerView),
     };
   }

@@ -14,6 +14,7 @@ import { parseInspectHealthcheck } from '../core/podman-parse.js';
 import { isImageRefError, parseImageRef } from '../core/registry/reference.js';
 import { updateCandidates, type UpdateCandidate } from '../core/update/candidates.js';
 import { gateSampleFromInspect, gateSpec, imageIdOf, judgeGate, wantsOnDemandCheck, type GateSpec } from '../core/update/gate.js';
+import { lastUpdateOf } from '../core/update/last-update.js';
 import { redactUpdateRow, reportOk } from '../core/update/report.js';
 import { REDACTED } from '../core/redact.js';
 import type { ApplyProgress, UpdateReport, UpdateRow } from '../core/update/types.js';
@@ -184,6 +185,13 @@ export class Updater {
     const report: UpdateReport = {
       ok: reportOk(rows), dryRun: opts.dryRun, startedAt, finishedAt: new Date(this.now()).toISOString(), rows: shown, rateLimited: [...rateLimited],
     };
+    if (!opts.dryRun) {
+      // each stack's line of this run, for its status (the page, GET /v1/stacks)
+      for (const stack of stacks) {
+        const lastUpdate = lastUpdateOf(rows.filter((r) => r.stack === stack.name), report.finishedAt);
+        if (lastUpdate) this.deps.store.update(stack.name, { lastUpdate });
+      }
+    }
     this.deps.onReport?.(report, logTails);
     return report;
   }

@@ -95,8 +95,8 @@ export const PAGE_SCRIPT = `
     el.setAttribute('data-health', s.health);
     el.querySelectorAll('[data-f]').forEach(function (c) {
       var k = c.getAttribute('data-f');
-      if (k === 'last') {
-        var r = s.lastResult;
+      if (k === 'last' || k === 'update') {
+        var r = k === 'last' ? s.lastResult : s.lastUpdate;
         if (r) { c.setAttribute('data-at', r.finishedAt); c.setAttribute('data-result', r.result); }
         else { c.removeAttribute('data-at'); }
         last(c);
@@ -107,7 +107,7 @@ export const PAGE_SCRIPT = `
       }
     });
   }
-  setInterval(function () { document.querySelectorAll('[data-f=last]').forEach(last); }, 5000);
+  setInterval(function () { document.querySelectorAll('[data-f=last],[data-f=update]').forEach(last); }, 5000);
   function note(text) { if (live) live.textContent = text; }
   var reloading = false;
   function reloadLater(why) {

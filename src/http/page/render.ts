@@ -40,12 +40,11 @@ function phaseText(s: StackStatus): string {
   return s.phase + (s.retryAt ? ` until ${s.retryAt}` : '');
 }
 
-/** The `last` cell: the script re-ages it from data-at. */
-function lastCell(tag: 'td' | 'dd', s: StackStatus, nowMs: number): string {
-  const r = s.lastResult;
+/** The `last` (reconcile) and `update` (registry update run) cells: the script re-ages them from data-at. */
+function agedCell(tag: 'td' | 'dd', field: 'last' | 'update', r: { result: string; finishedAt: string } | undefined, nowMs: number): string {
   const attrs = r ? ` data-at="${esc(r.finishedAt)}" data-result="${esc(r.result)}"` : '';
-  const label = tag === 'td' ? ' data-label="last" class="last"' : '';
-  return `<${tag}${label} data-f="last"${attrs}>${esc(formatLast(r, nowMs))}</${tag}>`;
+  const label = tag === 'td' ? ` data-label="${field}" class="${field}"` : '';
+  return `<${tag}${label} data-f="${field}"${attrs}>${esc(formatLast(r, nowMs))}</${tag}>`;
 }
 
 function stackRow(s: StackStatus, nowMs: number): string {
@@ -53,7 +52,8 @@ function stackRow(s: StackStatus, nowMs: number): string {
   return `<tr data-stack="${esc(s.name)}" data-state="${esc(s.state)}" data-health="${esc(s.health)}">`
     + `<td data-label="stack" class="name"><a href="/stacks/${esc(encodeURIComponent(s.name))}">${esc(s.name)}</a></td>`
     + td('state', s.state) + td('health', s.health) + td('containers', containerCount(s))
-    + lastCell('td', s, nowMs) + td('reason', reasonText(s.lastResult)) + td('phase', phaseText(s))
+    + agedCell('td', 'last', s.lastResult, nowMs) + td('reason', reasonText(s.lastResult))
+    + agedCell('td', 'update', s.lastUpdate, nowMs) + td('phase', phaseText(s))
     + '</tr>';
 }
 
@@ -61,7 +61,7 @@ function stackRow(s: StackStatus, nowMs: number): string {
 export function renderIndexPage(stacks: readonly StackStatus[], ctx: PageContext): string {
   const rows = stacks.map((s) => stackRow(s, ctx.nowMs)).join('\n');
   const table = stacks.length === 0 ? '<p>No stacks are configured.</p>' : `<table>
-<thead><tr><th>stack</th><th>state</th><th>health</th><th>containers</th><th>last</th><th>reason</th><th>phase</th></tr></thead>
+<thead><tr><th>stack</th><th>state</th><th>health</th><th>containers</th><th>last</th><th>reason</th><th>update</th><th>phase</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
@@ -92,8 +92,9 @@ export function renderStackPage(s: StackStatus, ctx: PageContext): string {
 <dt>desired</dt>${dd('desired', s.desired)}
 <dt>phase</dt>${dd('phase', phaseText(s))}
 <dt>containers</dt>${dd('containers', containerCount(s))}
-<dt>last</dt>${lastCell('dd', s, ctx.nowMs)}
+<dt>last</dt>${agedCell('dd', 'last', r, ctx.nowMs)}
 <dt>reason</dt>${dd('reason', reasonText(r))}
+<dt>update</dt>${agedCell('dd', 'update', s.lastUpdate, ctx.nowMs)}
 <dt>project</dt><dd>${esc(s.project)}</dd>
 <dt>unit</dt><dd>${esc(s.unit)}</dd>
 ${left}</dl>

@@ -59,6 +59,15 @@ describe('read routes', () => {
     expect(body.stacks[0]).not.toHaveProperty('internalNote');
   });
 
+  it('GET /v1/stacks/:name carries the stack\'s last update run through the response schema', async () => {
+    const { app, supervisor } = setup();
+    const lastUpdate = { result: 'rolled back' as const, finishedAt: '2026-02-12T03:00:00.000Z' };
+    supervisor.stacks[0] = makeStack('immich', { lastUpdate });
+    const res = await app.inject({ url: '/v1/stacks/immich' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ lastUpdate?: unknown }>().lastUpdate).toEqual(lastUpdate);
+  });
+
   it('GET /v1/stacks/:name returns one stack', async () => {
     const res = await setup().app.inject({ url: '/v1/stacks/paperless' });
     expect(res.statusCode).toBe(200);

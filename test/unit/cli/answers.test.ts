@@ -16,6 +16,7 @@ const stack: StackStatus = {
   name: 'immich', project: 'immich', unit: 'immich.service', desired: 'running', phase: 'backoff',
   retryAt: '2026-02-12T21:10:00.000Z', health: 'degraded', state: 'failed',
   lastResult: { result: 'failed', reasonCode: 'compose-failed', reason: 'pull denied', startedAt: '2026-02-12T21:06:55.000Z', finishedAt: '2026-02-12T21:07:00.000Z', durationMs: 4200 },
+  lastUpdate: { result: 'rolled back', finishedAt: '2026-02-12T03:00:00.000Z' },
   containers: [{ id: 'c1', name: 'immich-app-1', service: 'app', state: 'exited', health: 'unhealthy' }],
   removedFromConfig: { action: 'stop', done: false },
 };

@@ -141,6 +141,12 @@ describe('renderStackDetail', () => {
     expect(text).toContain('  last:        never reconciled\n');
     expect(text).toContain('  containers:  0/0 running\n');
     expect(text).not.toContain('NAME');
+    expect(text).not.toContain('update:');
+  });
+
+  it('names the last registry update run when there was one', () => {
+    const text = renderStackDetail(stack('immich', { lastUpdate: { result: 'rolled back', finishedAt: '2026-02-12T18:10:00.000Z' } }), NOW);
+    expect(text).toContain('  update:      rolled back 3h ago (registry update run finished 2026-02-12T18:10:00.000Z)\n');
   });
 });
 

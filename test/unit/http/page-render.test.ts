@@ -46,6 +46,7 @@ describe('renderIndexPage', () => {
       state: 'failed', health: 'degraded', phase: 'backoff', retryAt: '2026-02-12T21:05:00.000Z',
       lastResult: { result: 'failed', reasonCode: 'compose-failed', reason: 'exit 1', startedAt: '2026-02-12T21:02:50.000Z', finishedAt: '2026-02-12T21:02:58.000Z', durationMs: 8000 },
       containers: [{ id: 'p1', name: 'paperless-web-1', service: 'web', state: 'exited', health: 'none' }, { id: 'p2', name: 'paperless-db-1', service: 'db', state: 'running', health: 'healthy' }],
+      lastUpdate: { result: 'rolled back', finishedAt: '2026-02-12T18:03:00.000Z' },
     }),
     makeStack('fresh', { state: 'pending', health: 'unknown', lastResult: undefined, containers: [] }),
   ];
@@ -56,7 +57,7 @@ describe('renderIndexPage', () => {
     ['immich', 'last', 'ok 3m ago'], ['immich', 'reason', ''], ['immich', 'phase', 'idle'],
     ['paperless', 'state', 'failed'], ['paperless', 'health', 'degraded'], ['paperless', 'containers', '1/2'],
     ['paperless', 'last', 'failed 2s ago'], ['paperless', 'reason', 'compose-failed: exit 1'],
-    ['paperless', 'phase', 'backoff until 2026-02-12T21:05:00.000Z'],
+    ['paperless', 'phase', 'backoff until 2026-02-12T21:05:00.000Z'], ['paperless', 'update', 'rolled back 3h ago'], ['immich', 'update', '-'],
     ['fresh', 'state', 'pending'], ['fresh', 'health', 'unknown'], ['fresh', 'containers', '0/0'], ['fresh', 'last', '-'],
   ])('%s: %s is %j', (stack, f, text) => {
     expect(field(html, stack, f)).toBe(text);
@@ -119,10 +120,13 @@ describe('escaping: text from outside never becomes markup', () => {
 });
 
 describe('renderStackPage', () => {
-  const s = makeStack('immich', { desired: 'stopped', state: 'stopped', health: 'down', removedFromConfig: { action: 'stop', done: true } });
+  const s = makeStack('immich', {
+    desired: 'stopped', state: 'stopped', health: 'down', removedFromConfig: { action: 'stop', done: true },
+    lastUpdate: { result: 'updated', finishedAt: '2026-02-12T21:02:00.000Z' },
+  });
   const html = renderStackPage(s, { nowMs: NOW });
 
-  it.each([['state', 'stopped'], ['health', 'down'], ['desired', 'stopped'], ['containers', '2/2'], ['last', 'ok 3m ago'], ['phase', 'idle']])(
+  it.each([['state', 'stopped'], ['health', 'down'], ['desired', 'stopped'], ['containers', '2/2'], ['last', 'ok 3m ago'], ['update', 'updated 1m ago'], ['phase', 'idle']])(
     '%s is %j', (f, text) => { expect(field(html, 'immich', f)).toBe(text); });
 
   it('lists every container with service, state and health', () => {

@@ -21,7 +21,23 @@ class FakeEventSource {
   }
 }
 
-function runPage(opts: { eventSource: boolean }) {
+/** An element with attributes and text, enough for the script's update(). */
+class FakeElement {
+  readonly attrs = new Map<string, string>();
+  textContent = '';
+  constructor(attrs: Record<string, string>, readonly children: FakeElement[] = []) {
+    for (const [k, v] of Object.entries(attrs)) this.attrs.set(k, v);
+  }
+  getAttribute(k: string): string | null { return this.attrs.get(k) ?? null; }
+  setAttribute(k: string, v: string): void { this.attrs.set(k, v); }
+  removeAttribute(k: string): void { this.attrs.delete(k); }
+  querySelectorAll(sel: string): FakeElement[] {
+    if (sel !== '[data-f]') throw new Error(`unexpected selector ${sel}`);
+    return this.children.filter((c) => c.attrs.has('data-f'));
+  }
+}
+
+function runPage(opts: { eventSource: boolean; rows?: FakeElement[] }) {
   const live = { textContent: 'loading…' };
   const timeouts: { fn: () => void; ms: number }[] = [];
   let reloads = 0;
@@ -29,7 +45,7 @@ function runPage(opts: { eventSource: boolean }) {
   const context: Record<string, unknown> = {
     document: {
       getElementById: (id: string) => (id === 'live' ? live : null),
-      querySelectorAll: () => [],
+      querySelectorAll: (sel: string) => (sel === '[data-stack]' ? opts.rows ?? [] : []),
       body: { getAttribute: () => 'index' },
     },
     location: { reload: () => { reloads += 1; } },
@@ -84,5 +100,25 @@ describe('the status page script without a live stream', () => {
     page.es.emit('open');
     expect(page.live.textContent).toBe('live');
     expect(page.reloads()).toBe(0);
+  });
+});
+
+describe('the status page script on a `stack` event', () => {
+  it('rewrites the row\'s cells, the last reconcile and the last update aged from their finishedAt', () => {
+    const cells = ['state', 'reason', 'last', 'update'].map((f) => new FakeElement({ 'data-f': f }));
+    const row = new FakeElement({ 'data-stack': 'immich', 'data-state': 'converged' }, cells);
+    const page = runPage({ eventSource: true, rows: [row] });
+    const finishedAt = new Date(Date.now() - 3 * 3600_000).toISOString();
+    page.es?.emit('stack', {
+      data: JSON.stringify({
+        name: 'immich', state: 'degraded', health: 'degraded', desired: 'running', phase: 'idle', containers: [],
+        lastResult: { result: 'ok', finishedAt: new Date().toISOString() },
+        lastUpdate: { result: 'rolled back', finishedAt },
+      }),
+    });
+    expect(row.getAttribute('data-state')).toBe('degraded');
+    const text = Object.fromEntries(cells.map((c) => [c.getAttribute('data-f'), c.textContent]));
+    expect(text).toEqual({ state: 'degraded', reason: '', last: 'ok now', update: 'rolled back 3h ago' });
+    expect(cells[3]?.getAttribute('data-at')).toBe(finishedAt);
   });
 });

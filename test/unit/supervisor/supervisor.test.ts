@@ -561,3 +561,15 @@ describe('queue.concurrency auto follows podman\'s pace', () => {
     expect(taken()).toBe(0);
   });
 });
+
+describe('the status carries the last update run', () => {
+  it('what the updater recorded in the store shows in getStack and listStacks; nothing before that', async () => {
+    const { sup, pipeline } = setup(['app']);
+    await sup.start();
+    expect(sup.getStack('app')).not.toHaveProperty('lastUpdate');
+    const lastUpdate = { result: 'rolled back' as const, finishedAt: '2026-11-28T03:00:00.000Z' };
+    pipeline.store.update('app', { lastUpdate });
+    expect(sup.getStack('app')?.lastUpdate).toEqual(lastUpdate);
+    expect(sup.listStacks().find((s) => s.name === 'app')?.lastUpdate).toEqual(lastUpdate);
+  });
+});

@@ -175,6 +175,8 @@ describe('an update that passes its health gate', () => {
     // set when compose up returned, before the gate's polls (3 × 2 s) moved the clock on
     expect(w.store.get('shop').deployFinishedAtMs).toBe(T0);
     expect(w.clock.ms).toBeGreaterThan(T0);
+    // and the stack's status shows the run's outcome (the status page's "update" column)
+    expect(w.store.get('shop').lastUpdate).toEqual({ result: 'updated', finishedAt: new Date(w.clock.ms).toISOString() });
   });
 
   it('podman 19326 (no healthcheck timer): the gate runs the check on demand and the update passes', async () => {
@@ -251,6 +253,8 @@ describe('an update that fails its health gate', () => {
     expect(second.ok).toBe(true);
     expect(pulls(w)).toEqual([`pull ${v2.pullRef}`]);
     expect(w.upSpecs).toHaveLength(2);
+    // a run that only skipped the stack leaves its last update as the rollback
+    expect(w.store.get('shop').lastUpdate).toEqual({ result: 'rolled back', finishedAt: r.finishedAt });
 
     // the registry moves on: the newer digest is tried (and this one is fine)
     const v3 = w.publish(APP, 'app-v3', behave.healthyAfter(1));
@@ -383,6 +387,8 @@ describe('reporting without applying', () => {
     expect(w.updateState.saves).toEqual([]);
     expect(w.container('shop', 'app')?.id).toBe(before);
     expect(w.nameOf(w.tagged(APP))).toBe('app-v1');
+    // a dry run is not an update run: the stack's last update stays as it was; monitor's finding is news
+    expect(w.store.get('shop').lastUpdate).toEqual(dryRun ? undefined : { result: 'available', finishedAt: r.finishedAt });
   });
 
   it('one reference shared by two services and two stacks is checked once per run (and applied to each)', async () => {
