@@ -201,6 +201,9 @@ load.end = loadavg().map((x) => Number(x.toFixed(2)));
 const best = Math.min(...rows.filter((r) => /^herd-|^seq-/.test(r.case)).map((r) => r.wallMs));
 const bestReboot = rows.find((r) => r.case === 'reboot-herd-compose')?.wallMs ?? Number.NaN;
 const floorMs = rows.find((r) => r.case === 'floor')?.wallMs;
+// CPU: against the old way that was fastest on the wall (the one the wall ratio compares with)
+const bestRow = rows.filter((r) => /^herd-|^seq-/.test(r.case)).find((r) => r.wallMs === best);
+const bestRebootRow = rows.find((r) => r.case === 'reboot-herd-compose');
 function ratio(key: string, ms: number, base: number): Record<string, number> {
   return Number.isFinite(base) && base > 0 ? { [key]: Number((ms / base).toFixed(2)) } : {};
 }
@@ -208,12 +211,14 @@ const results = {
   bench: 'converge',
   what: `${N} stacks × 3 busybox services (one healthchecked, interval 10 s), images present: wall time from the start until all ${3 * N} containers run`,
   baseline: 'cold rows: the fastest old way (herd or sequential compose) and the API floor; reboot rows: the compose herd on stopped containers; same run',
+  cpu: 'cpuSeconds: CPU time of the whole user manager (podman, conmon, containers, healthchecks, compose, this process) from the start until all containers ran, from cgroup v2 cpu.stat',
   date: new Date().toISOString(),
   machine: { cores: availableParallelism(), loadAverage: load },
   stacks: N,
   rows: rows.map((r) => ({
     ...r,
     ...ratio('ratioToBestOldWay', r.wallMs, r.case.startsWith('reboot-') ? bestReboot : best),
+    ...(r.cpuSeconds !== undefined ? ratio('cpuRatioToBestOldWay', r.cpuSeconds, (r.case.startsWith('reboot-') ? bestRebootRow : bestRow)?.cpuSeconds ?? Number.NaN) : {}),
     ...(r.case.startsWith('reboot-') ? {} : ratio('ratioToFloor', r.wallMs, floorMs ?? Number.NaN)),
   })),
 };
