@@ -5,12 +5,13 @@
 // (goal ≤ 70 MB, ≤ 0.5 %). Baseline in the same window, sampled the same way: a bare
 // `node -e "setInterval(()=>{},1000)"`. Podman API calls the daemon makes in the window are counted too
 // (bench/lab-daemon.ts).
+// The daemon runs with the NODE_OPTIONS of systemd/stackd.service (bench/lab-daemon.ts), the bare node without.
 // Writes bench/results/footprint.json. Run as the lab user (bench/run.sh does):
 //   node dist-bench/bench/footprint.js [stacks=20] [seconds=300]     (or FOOTPRINT_SECONDS=300)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { loadAverage, sh, startLabDaemon, writeResults } from './lab-daemon.js';
+import { loadAverage, sh, startLabDaemon, unitNodeOptions, writeResults } from './lab-daemon.js';
 
 const N = Number(process.argv[2] ?? 20);
 const SECONDS = Number(process.argv[3] ?? process.env['FOOTPRINT_SECONDS'] ?? 300);
@@ -60,6 +61,7 @@ try {
     bench: 'footprint',
     what: `the built daemon (dist/main.js) idle with ${N} stacks × 3 busybox services, all converged, ${Math.round(seconds)} s after a ${SETTLE_MS / 1000} s settle; ` +
       `/proc/<pid>/status VmRSS and /proc/<pid>/stat utime+stime every second (MB = 10^6 bytes; CPU as % of one core over the window)`,
+    nodeOptions: await unitNodeOptions(),
     baseline: 'node -e "setInterval(()=>{},1000)", same window, sampled the same way',
     date: new Date().toISOString(),
     machine: { cores: availableParallelism(), clockTicksPerSec: CLK_TCK, node: process.version, loadAverage: { start: loadStart, end: loadAverage() } },

@@ -1,5 +1,6 @@
-// The built daemon (dist/main.js, default config but for its sockets and state file) supervising N stacks of
-// the bench workload on the real lab, as bench/daemon.ts, bench/scrape.ts and bench/footprint.ts run it. It
+// The built daemon (dist/main.js, default config but for its sockets and state file, with the NODE_OPTIONS of
+// systemd/stackd.service) supervising N stacks of the bench workload on the real lab, as bench/daemon.ts,
+// bench/scrape.ts and bench/footprint.ts run it. It
 // brings the stacks up at start; ready() waits until every one is `converged`; stop() stops it and removes its
 // stacks (`compose down`), containers, networks and files. Run as the lab user (bench/run.sh does).
 //
@@ -7,7 +8,7 @@
 // reuse of answers) in this process, in front of podman's socket: every podman API request the daemon makes —
 // its own and its compose runs' — lands in podmanCalls with the time it arrived.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { homedir, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +20,15 @@ export const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '../..')
 /** podman's real API socket (the lab user's socket-activated podman.service) */
 export const PODMAN_SOCKET = join(process.env['XDG_RUNTIME_DIR'] ?? `/run/user/${process.getuid?.()}`, 'podman/podman.sock');
 const env = { ...buildChildEnv(process.env, { podmanSocket: PODMAN_SOCKET }), PODMAN_IGNORE_CGROUPSV1_WARNING: '1', PODMAN_COMPOSE_WARNING_LOGS: 'false' };
+
+/**
+ * The NODE_OPTIONS systemd/stackd.service starts stackd with (V8 flags chosen for the idle footprint): the bench
+ * starts the daemon the same way, so what it measures is what the unit runs.
+ */
+export async function unitNodeOptions(): Promise<string> {
+  const unit = await readFile(join(ROOT, 'systemd/stackd.service'), 'utf8');
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1] ?? '';
+}
 
 export const sh = (argv: string[]) => runProcess({ argv, env, timeoutMs: 300_000 });
 export const loadAverage = () => loadavg().map((x) => Number(x.toFixed(2)));
@@ -105,7 +115,9 @@ stateFile: ${join(dir, 'state.json')}
 stacks:
 ${names.map((n) => `  - name: ${n}\n    compose: [${file(n)}]`).join('\n')}
 `);
-  const daemon = spawn(process.execPath, [join(ROOT, 'dist/main.js'), '--config', join(dir, 'stackd.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const daemon = spawn(process.execPath, [join(ROOT, 'dist/main.js'), '--config', join(dir, 'stackd.yaml')], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: await unitNodeOptions() },
+  });
   let logs = '';
   for (const out of [daemon.stdout, daemon.stderr]) out?.on('data', (d: Buffer) => { logs = (logs + d.toString()).slice(-4000); });
   // a timeout's SIGTERM must not leave the daemon behind

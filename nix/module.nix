@@ -179,7 +179,8 @@ in
           TimeoutStopSec = 330;
           Restart = "on-failure";
           RestartSec = "5s";
-          Environment = "PODMAN_IGNORE_CGROUPSV1_WARNING=1";
+          # NODE_OPTIONS: V8's young generation capped at 1 MB semi-spaces, as in systemd/stackd.service (why there)
+          Environment = [ "PODMAN_IGNORE_CGROUPSV1_WARNING=1" "NODE_OPTIONS=--max-semi-space-size=1" ];
         };
       };
     } // lib.optionalAttrs cfg.updateTimer {

@@ -12,7 +12,8 @@ import { PodmanClient } from './adapters/podman-client.js';
 import { PodmanRelay } from './adapters/podman-relay.js';
 import { PaceMeter } from './supervisor/pace-meter.js';
 import { buildChildEnv, runProcess } from './adapters/process-runner.js';
-import { createRegistryClient, type RegistryEvent } from './adapters/registry-client.js';
+import type { RegistryEvent } from './adapters/registry-client.js';
+import { lazyRegistry } from './adapters/registry-lazy.js';
 import { loadState, loadUpdateState, saveState, saveUpdateState } from './adapters/state-file.js';
 import { defaultConfigPath, formatConfigIssues, parseConfig } from './core/config.js';
 import type { Config, ConfigEnvironment } from './core/config-types.js';
@@ -131,7 +132,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   // registry updates: manifests from the registries (the user's auth files, registries.conf), images through
   // podman; the updater's memory (bad digests, apply progress) beside the state file
   const registryLog = logger.child({ component: 'registry' });
-  const registry = createRegistryClient({ env: { ...env }, helperEnv: childEnv }, { onEvent: (event) => logRegistryEvent(registryLog, event) });
+  // imported on the first update check: an idle daemon never loads the registry client's modules
+  const registry = lazyRegistry(async () => (await import('./adapters/registry-client.js'))
+    .createRegistryClient({ env: { ...env }, helperEnv: childEnv }, { onEvent: (event) => logRegistryEvent(registryLog, event) }));
   const updatesFile = join(dirname(config.stateFile), 'updates.json');
   const holdUpdateAfter = crashTestHold(env['STACKD_TEST_HOLD_UPDATE_AFTER'], logger);
   const { supervisor, housekeeping, providerGate, healthWatch, feed } = buildPipeline({

@@ -6,7 +6,7 @@
 // to the checkout, or from STACKD_NIXPKGS_LIB.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,13 @@ describe.skipIf(skip !== undefined).each([
     const r = await verifyUnits(ev.systemUnits, 'system');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+  });
+
+  it('stackd.service gets the NODE_OPTIONS of systemd/stackd.service (the V8 flags the footprint bench measured)', async () => {
+    const unit = await readFile(join(import.meta.dirname, '../../systemd/stackd.service'), 'utf8');
+    const line = /^Environment=NODE_OPTIONS=.+$/m.exec(unit)?.[0];
+    expect(line).toBe('Environment=NODE_OPTIONS=--max-semi-space-size=1');
+    expect(ev.userUnits['stackd.service']).toMatch(new RegExp(`^Environment="?${(line ?? '').slice('Environment='.length)}"?$`, 'm'));
   });
 
   it('a stack unit restarts when its compose file changes (restartTriggers)', () => {

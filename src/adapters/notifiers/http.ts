@@ -1,6 +1,5 @@
 // The one POST every notifier makes: bounded in time, the answer read and released, failures turned into
 // errors that name the notifier and its URL and never a secret.
-import { request } from 'undici';
 import { errorCode, InvalidOptionError } from '../../core/errors.js';
 import { clip, oneLine } from '../../core/notify/text.js';
 import { NotifierHttpError, NotifierTimeoutError, NotifierUnreachableError, type NotifierKind } from './errors.js';
@@ -31,6 +30,9 @@ export interface PostSpec {
 
 /** Resolves on 2xx; throws NotifierHttpError / NotifierTimeoutError / NotifierUnreachableError otherwise. */
 export async function post(spec: PostSpec): Promise<void> {
+  // undici is imported on the first notification, not at start: an idle daemon that sends nothing does not keep
+  // its modules in memory (bench/README.md "Idle footprint"); after that the import is the cached module
+  const { request } = await import('undici');
   // One deadline for everything (connect, headers, body): headersTimeout alone does not bound the connect.
   const signal = AbortSignal.timeout(spec.timeoutMs);
   let statusCode: number;

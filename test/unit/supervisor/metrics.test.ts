@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerView, StackStatus } from '../../../src/core/model.js';
 import type { UpdateReport, UpdateRow } from '../../../src/core/update/types.js';
-import { Metrics } from '../../../src/supervisor/metrics.js';
+import { EVENT_LOOP_SAMPLE_MS, Metrics } from '../../../src/supervisor/metrics.js';
 
 const base = { listStacks: () => [], queueDepth: () => 3, podmanUp: () => true };
 
@@ -82,6 +82,14 @@ describe('Metrics', () => {
       expect(value(body, 'stackd_update_runs_total{result="failed"}')).toBe('1');
       expect(value(body, 'stackd_update_runs_total{result="ok"}')).toBe('1');
     });
+  });
+
+  it('still exports node\'s event-loop lag (sampled once a second instead of every 10 ms) beside the other default metrics', async () => {
+    const body = (await new Metrics(base).text()).body;
+    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes']) {
+      expect(body).toMatch(new RegExp(`^# TYPE ${name} gauge$`, 'm'));
+    }
+    expect(EVENT_LOOP_SAMPLE_MS).toBe(1_000);
   });
 });
 
