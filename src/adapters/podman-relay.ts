@@ -43,6 +43,10 @@ interface Copy {
 
 /** GET /info or /version, with or without an API version prefix (compose sends /v1.41/info). */
 const CACHEABLE = /^\/(?:v\d+(?:\.\d+)*\/)?(?:info|version)(?:\?.*)?$/;
+/** /info ↔ /version under the same API prefix (a query, which compose never sends here, is dropped). */
+function siblingOf(url: string): string {
+  return url.replace(/\/(info|version)(?:\?.*)?$/, (_m, word: string) => (word === 'info' ? '/version' : '/info'));
+}
 // Per connection, not per message: node sets them itself on both sides.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection']);
 
@@ -137,8 +141,13 @@ export class PodmanRelay {
     req.pipe(upstream);
   }
 
-  /** A fresh copy, or one fetch shared by everyone asking at once. */
-  private copyOf(url: string): Promise<Copy> {
+  /**
+   * A fresh copy, or one fetch shared by everyone asking at once. Fetching one of the pair also fetches the
+   * other: compose asks /info first (`config`, and `up` before it creates anything) and /version only later
+   * in `up`, so at a cold start the second ~0.33 s of podman's work would otherwise sit on every first `up`'s
+   * path. The sibling is asked under the very API prefix compose used.
+   */
+  private copyOf(url: string, withSibling = true): Promise<Copy> {
     const have = this.copies.get(url);
     if (have && this.now() - have.atMs < this.opts.ttlMs) {
       this.counts.served++;
@@ -148,6 +157,12 @@ export class PodmanRelay {
     if (!pending) {
       pending = this.fetch(url).finally(() => this.fetching.delete(url));
       this.fetching.set(url, pending);
+      if (withSibling) {
+        const sibling = siblingOf(url);
+        const copy = this.copies.get(sibling);
+        const fresh = copy !== undefined && this.now() - copy.atMs < this.opts.ttlMs;
+        if (!fresh && !this.fetching.has(sibling)) this.copyOf(sibling, false).catch(() => undefined);
+      }
     }
     return pending;
   }
