@@ -332,7 +332,7 @@ function warnOnRestartOnlyKeys(logger: Logger, before: Config, after: Config): v
     ['podman.composeInfoCache', before.podman.composeInfoCacheMs, after.podman.composeInfoCacheMs],
     ['api.socket', before.api.socket, after.api.socket],
     ['api.listen', JSON.stringify(before.api.listen), JSON.stringify(after.api.listen)],
-    ['queue.concurrency', JSON.stringify(before.queue.concurrency), JSON.stringify(after.queue.concurrency)],
+    ['queue.concurrency/maxConcurrency', JSON.stringify(before.queue.concurrency), JSON.stringify(after.queue.concurrency)],
     ['stateFile', before.stateFile, after.stateFile],
   ];
   for (const [key, a, b] of restartOnly) {

@@ -2,9 +2,9 @@
 //
 // Why adaptive: a compose `up` is a series of API round trips, so podman finishes more stacks per second when
 // several run at once — until it is saturated (its answers queue up) or its database locks contend (the seed's
-// thundering herd: `database is locked`). Measured on 2 cores, 20 stacks (bench/README.md): podman's answers
-// to compose took p90 0.2 s at 2 at once, 0.7 s at 8 and 1.2–1.5 s at 20, while the wall time hardly moved past
-// 8. So: start at the most allowed (a rebuild's burst gets the parallelism at once), step down one when more
+// thundering herd: `database is locked`). Measured on 2 cores, 20 stacks, in several rounds (bench/README.md):
+// podman's answers to compose took p90 0.14–0.3 s at 1–2 at once, 0.3–0.8 s at 4–8 and 0.3–1.5 s at 20, while
+// the wall time hardly moved past 2–4. So: start at the most allowed (a rebuild's burst gets the parallelism at once), step down one when more
 // than a tenth of the answers since the last decision were slow, halve on lock contention, and step back up
 // one per clean run.
 
@@ -43,5 +43,5 @@ export function isLockContention(reason: string | undefined): boolean {
  * happens (an event, a container's exit), not when podman is done: they would read as slow without being so.
  */
 export function isPaceSample(url: string): boolean {
-  return !/\/(events|wait|logs|attach|stats)(\?|$)/.test(url.split('#')[0] ?? url);
+  return !/\/(events|wait|logs|attach|stats)(\?|$)/.test(url);
 }

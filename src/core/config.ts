@@ -28,7 +28,7 @@ const CHECKS: Record<CheckName, (value: unknown) => string | undefined> = {
     const r = parseListen(v);
     return 'expected' in r ? r.expected : undefined;
   },
-  concurrency: (v) => (v === 'auto' || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 32) ? undefined : CONCURRENCY_EXPECTED),
+  concurrency: (v) => (v === 'auto' || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 32) ? undefined : CONCURRENCY_EXPECTED),
   'stack-name': (v) => (typeof v === 'string' ? validateStackName(v) : undefined),
   'project-name': (v) => (typeof v === 'string' ? validateProjectName(v) : undefined),
   'unit-name': (v) => (typeof v === 'string' ? validateUnitName(v) : undefined),

@@ -30,7 +30,7 @@ export interface ReconcilerDeps {
   preflight: (stack: StackConfig, model: ComposeModel, containers: ObservedContainer[], log: Logger) => Promise<Failure | PreflightChanges | undefined>;
   /** told each time the stack's files were read, with the redactor of their env values (the daemon log's scrubber) */
   onInputs?: (stack: string, redact: (text: string) => string) => void;
-  /** after every reconcile (healthcheck-timer GC) */
+  /** after every reconcile (asks for the healthcheck-timer GC, which runs once reconciles are quiet) */
   after: (stack: StackConfig, log: Logger) => Promise<void>;
 }
 

@@ -199,10 +199,11 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     if (bounds.min === bounds.max) return;
     const pace = this.deps.podmanPace?.() ?? { answers: 0, slow: 0 };
     const from = this.queue.concurrency;
-    const to = nextConcurrency(from, bounds, pace, isLockContention(r.reason));
+    const lockContention = isLockContention(r.reason);
+    const to = nextConcurrency(from, bounds, pace, lockContention);
     if (to === from) return;
     this.queue.setConcurrency(to);
-    this.deps.logger.info({ from, to, answers: pace.answers, slowAnswers: pace.slow, lockContention: isLockContention(r.reason) }, 'queue concurrency changed');
+    this.deps.logger.info({ from, to, answers: pace.answers, slowAnswers: pace.slow, lockContention }, 'queue concurrency changed');
   }
 
   get queueDepth(): number {

@@ -1,5 +1,5 @@
 // Orphaned podman healthcheck units (owner's notes, Appendix F): `<64-hex id>[-startup][-<hex>].timer|.service`
-// whose container is gone keep firing and fill the journal. Runs after every reconcile, every
+// whose container is gone keep firing and fill the journal. Runs once reconciles have been quiet (2 s), every
 // cleanup.gcEvery, and in `stackctl gc`. Only units matching HEALTHCHECK_UNIT_RE are ever stopped.
 import type { Logger } from 'pino';
 import type { Config } from '../core/config-types.js';

@@ -571,7 +571,7 @@ export function stateOf(levels: Record<string, StackRecord['desired']>): Persist
 
 // --- systemctl -----------------------------------------------------------------------------------------
 
-/** A user manager with no healthcheck units (the timer GC after each reconcile finds nothing). */
+/** A user manager with no healthcheck units (the timer GC after reconciles finds nothing). */
 export class FakeSystemctl implements SystemctlPort {
   readonly calls: string[] = [];
 
