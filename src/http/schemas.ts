@@ -4,7 +4,7 @@ import Type from 'typebox';
 import type { Static } from 'typebox';
 import { REASON_CODES } from '../core/reason-codes.js';
 import { STACK_NAME_PATTERN } from '../core/stack-name.js';
-import type { ContainerView, ReconcileResult, StackStatus } from '../core/model.js';
+import { LAST_UPDATE_RESULTS, type ContainerView, type ReconcileResult, type StackStatus } from '../core/model.js';
 import type { Job, Readiness } from '../supervisor/api.js';
 
 /** Stack names reach argv, unit names and metric labels; the config validates them with the same pattern. */
@@ -47,7 +47,7 @@ export const StackStatusSchema = Type.Object({
   state: StackStateSchema,
   lastResult: Type.Optional(ReconcileResultSchema),
   lastUpdate: Type.Optional(Type.Object({
-    result: Type.Enum(['failed', 'rolled back', 'updated', 'available', 'up to date']),
+    result: Type.Enum(LAST_UPDATE_RESULTS),
     finishedAt: Type.String(),
   })),
   containers: Type.Array(ContainerViewSchema),
