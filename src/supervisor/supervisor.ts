@@ -294,8 +294,8 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     return this.jobs.get(id);
   }
 
-  waitJob(id: string, timeoutMs: number): Promise<Job | undefined> {
-    return this.jobs.wait(id, timeoutMs);
+  waitJob(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Job | undefined> {
+    return this.jobs.wait(id, timeoutMs, signal);
   }
 
   async readiness(): Promise<Readiness> {
