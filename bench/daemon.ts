@@ -69,6 +69,14 @@ try {
     curlMs.push(performance.now() - t0);
     if (r.exitCode !== 0 || !r.stdout.startsWith(`up ${n}: skipped`)) throw new Error(`curl up ${n}: exit ${r.exitCode}: ${r.stdout}${r.stderr}`);
   }
+  // the floor of a spawned curl: the same call for GET /healthz (no job, no reconcile)
+  const curlHealthzMs: number[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const t0 = performance.now();
+    const r = await sh(['curl', '-sS', '--fail-with-body', '--unix-socket', api, 'http://stackd/healthz']);
+    curlHealthzMs.push(performance.now() - t0);
+    if (r.exitCode !== 0) throw new Error(`curl /healthz: exit ${r.exitCode}: ${r.stdout}${r.stderr}`);
+  }
   // the daemon's own part of each: the skipped reconcile's duration (the last is curl's requested up)
   const listed = JSON.parse((await d.get('/v1/stacks')).body) as { stacks: { lastResult?: { result: string; durationMs: number } }[] };
   const skippedMs = listed.stacks.flatMap((x) => (x.lastResult?.result === 'skipped' ? [x.lastResult.durationMs] : []));
@@ -122,6 +130,7 @@ try {
       stackctlUp: ctl, rawComposeUp: raw, ratio: Number((ctl.totalMs / raw.totalMs).toFixed(3)),
       curlWaitUp: { ...curl, ratio: Number((curl.totalMs / raw.totalMs).toFixed(3)),
         what: 'curl -sS --fail-with-body --unix-socket API -H "Accept: text/plain" -X POST http://stackd/v1/stacks/NAME/up?wait=900000, a spawned process per stack, as the stack units run it' },
+      curlHealthz: { ...stats(curlHealthzMs), what: 'the same spawned curl for GET /healthz: what starting curl and one request cost without a job' },
       skippedReconcile: { ...stats(skippedMs), stacks: skippedMs.length, ratioToRaw: Number((stats(skippedMs).totalMs / raw.totalMs).toFixed(3)),
         what: 'the daemon\'s part alone (lastResult.durationMs of the skipped reconciles, the curl runs\'; 1 ms resolution): a requested up of an unchanged stack' },
     },
