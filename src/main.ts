@@ -321,7 +321,7 @@ function logRegistryEvent(log: Logger, event: RegistryEvent): void {
       log.info(event, 'the registry sent no Docker-Content-Digest; the digest was computed from the manifest');
       break;
     case 'rate-limited':
-      log.warn(event, 'the registry rate-limited stackd (429); it is not asked again this run');
+      log.warn(event, 'the registry rate-limited stackd (429); it is not asked again this run, nor before the wait its Retry-After asked for ends');
       break;
   }
 }
