@@ -22,7 +22,7 @@ import { PodmanClient } from '../src/adapters/podman-client.js';
 import { buildChildEnv, runProcess } from '../src/adapters/process-runner.js';
 import { cpuUsec, userManagerCpuStat } from './cgroup-cpu.js';
 import { listBenchContainers, type BenchContainer } from './observer.js';
-import { benchConfig, COMPOSE, upAll } from './workload.js';
+import { benchConfig, upAll, writeWorkload } from './workload.js';
 
 const N = Number(process.argv[2] ?? 5);
 const PREFIX = 'bhc';
@@ -36,12 +36,7 @@ const env = buildChildEnv(process.env, { podmanSocket: socket });
 const cliEnv = { ...env, PODMAN_IGNORE_CGROUPSV1_WARNING: '1', PODMAN_COMPOSE_WARNING_LOGS: 'false' };
 const log = pino({ level: 'warn' });
 const dir = await mkdtemp(join(homedir(), 'stackd-bench-converge-'));
-const names = Array.from({ length: N }, (_, i) => `${PREFIX}-${i}`);
-for (const n of names) {
-  await mkdir(join(dir, n));
-  await writeFile(join(dir, n, 'compose.yml'), COMPOSE);
-}
-const composeFile = (n: string) => join(dir, n, 'compose.yml');
+const { names, composeFile } = await writeWorkload(dir, PREFIX, N);
 
 async function sh(argv: string[], timeoutMs = 600_000) {
   return runProcess({ argv, env: cliEnv, timeoutMs });

@@ -7,7 +7,7 @@
 // lab user (as-lab.sh, inside its user manager):
 //   node dist-bench/bench/timeline.js N [stackd|herd-podman-compose] [api|cli]   (api|cli: bench/observer.ts)
 import { readdirSync, readFileSync } from 'node:fs';
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -20,7 +20,8 @@ import { Systemctl } from '../src/adapters/systemctl.js';
 import { buildPipeline } from '../src/supervisor/pipeline.js';
 import { cpuUsec, userManagerCpuStat } from './cgroup-cpu.js';
 import { listBenchContainers } from './observer.js';
-import { benchConfig, COMPOSE } from './workload.js';
+import { timed } from './timed.js';
+import { benchConfig, writeWorkload } from './workload.js';
 
 const N = Number(process.argv[2] ?? 5);
 const mode = process.argv[3] ?? 'stackd';
@@ -30,12 +31,7 @@ const socket = join(process.env['XDG_RUNTIME_DIR'] ?? `/run/user/${process.getui
 const env = buildChildEnv(process.env, { podmanSocket: socket });
 const cliEnv = { ...env, PODMAN_IGNORE_CGROUPSV1_WARNING: '1', PODMAN_COMPOSE_WARNING_LOGS: 'false' };
 const dir = await mkdtemp(join(homedir(), 'stackd-bench-timeline-'));
-const names = Array.from({ length: N }, (_, i) => `${PREFIX}-${i}`);
-for (const n of names) {
-  await mkdir(join(dir, n));
-  await writeFile(join(dir, n, 'compose.yml'), COMPOSE);
-}
-const composeFile = (n: string) => join(dir, n, 'compose.yml');
+const { names, composeFile } = await writeWorkload(dir, PREFIX, N);
 const cpuStat = userManagerCpuStat();
 /** CPU µs of every cgroup under the user manager, two levels down (podman.service, lab.slice, the containers' scopes…) */
 function cgroupCpu(): Map<string, number> {
@@ -66,23 +62,9 @@ const stackOf = (args: unknown[]): string => {
   return s.match(new RegExp(`${PREFIX}-\\d+`))?.[0] ?? '-';
 };
 
-/** The same object, every method call recorded as a span. */
-function timed<T extends object>(port: string, target: T): T {
-  return new Proxy(target, {
-    get(t, key, receiver) {
-      const v: unknown = Reflect.get(t, key, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        const a = performance.now();
-        const out: unknown = (v as (...x: unknown[]) => unknown).apply(t, args);
-        const what = port === 'compose' ? `${String(key)}` : `${port}.${String(key)}`;
-        const record = () => ev(stackOf(args), what, a, performance.now());
-        if (out instanceof Promise) return out.finally(record);
-        record();
-        return out;
-      };
-    },
-  });
+/** The same object, every method call recorded as a span of the stack its arguments name. */
+function timedPort<T extends object>(port: string, target: T): T {
+  return timed(target, (method, args, t0, t1) => ev(stackOf(args), port === 'compose' ? method : `${port}.${method}`, t0, t1));
 }
 
 async function clean(): Promise<void> {
@@ -132,11 +114,11 @@ if (mode === 'stackd') {
   const podman = new PodmanClient({ socketPath: socket });
   const { supervisor, housekeeping } = buildPipeline({
     config, logger: pino({ level: 'warn' }), childEnv: relayEnv,
-    podman: timed('podman', podman),
-    compose: timed('compose', new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: relay.path, parentEnv: process.env, env: relayEnv, run: runProcess })),
-    files: timed('files', { exists: (p: string) => access(p).then(() => true, () => false), readText: (p: string) => readFile(p, 'utf8').catch(() => null) }),
-    systemctl: timed('systemctl', new Systemctl({ parentEnv: process.env })),
-    stateStore: timed('state', { load: (projectOf: (s: string) => string) => loadState(stateFile, projectOf), save: (st: Parameters<typeof saveState>[1]) => saveState(stateFile, st) }),
+    podman: timedPort('podman', podman),
+    compose: timedPort('compose', new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: relay.path, parentEnv: process.env, env: relayEnv, run: runProcess })),
+    files: timedPort('files', { exists: (p: string) => access(p).then(() => true, () => false), readText: (p: string) => readFile(p, 'utf8').catch(() => null) }),
+    systemctl: timedPort('systemctl', new Systemctl({ parentEnv: process.env })),
+    stateStore: timedPort('state', { load: (projectOf: (s: string) => string) => loadState(stateFile, projectOf), save: (st: Parameters<typeof saveState>[1]) => saveState(stateFile, st) }),
     probeComposeProvider: async () => ({ ok: true, provider: 'docker-compose', version: '', detail: 'assumed by the bench' }),
   });
   await supervisor.load();
