@@ -9,7 +9,7 @@
 // Run as the lab user inside its cgroup subtree (bench/run.sh does):
 //   node dist-bench/bench/converge.js N [cases]   cases: comma list of stackd-C (C a number, N, or auto: the
 //   default, adaptive), herd-compose, herd-podman-compose, seq-compose, floor, reboot-stackd-C,
-//   reboot-herd-compose (default: all, C = auto,1,2,4,8,N)
+//   reboot-herd-compose (default: all, C = auto,1,2,4,8,N); CONVERGE_OBSERVER=cli: see benchContainers below
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { homedir, loadavg, availableParallelism } from 'node:os';
@@ -21,7 +21,8 @@ import { PaceMeter } from '../src/supervisor/pace-meter.js';
 import { PodmanClient } from '../src/adapters/podman-client.js';
 import { buildChildEnv, runProcess } from '../src/adapters/process-runner.js';
 import { cpuUsec, userManagerCpuStat } from './cgroup-cpu.js';
-import { benchConfig, COMPOSE, upAll } from './workload.js';
+import { listBenchContainers, type BenchContainer } from './observer.js';
+import { benchConfig, upAll, writeWorkload } from './workload.js';
 
 const N = Number(process.argv[2] ?? 5);
 const PREFIX = 'bhc';
@@ -35,21 +36,21 @@ const env = buildChildEnv(process.env, { podmanSocket: socket });
 const cliEnv = { ...env, PODMAN_IGNORE_CGROUPSV1_WARNING: '1', PODMAN_COMPOSE_WARNING_LOGS: 'false' };
 const log = pino({ level: 'warn' });
 const dir = await mkdtemp(join(homedir(), 'stackd-bench-converge-'));
-const names = Array.from({ length: N }, (_, i) => `${PREFIX}-${i}`);
-for (const n of names) {
-  await mkdir(join(dir, n));
-  await writeFile(join(dir, n, 'compose.yml'), COMPOSE);
-}
-const composeFile = (n: string) => join(dir, n, 'compose.yml');
+const { names, composeFile } = await writeWorkload(dir, PREFIX, N);
 
 async function sh(argv: string[], timeoutMs = 600_000) {
   return runProcess({ argv, env: cliEnv, timeoutMs });
 }
 
-interface Ps { Id: string; Names: string[]; State: string }
-async function benchContainers(): Promise<Ps[]> {
+// How the bench sees the containers (bench/observer.ts): podman's container list over its API socket, from this
+// process, every 200 ms from the moment a case's own work returned (its compose runs exited, or stackd's jobs
+// have their verdicts) until all run. CONVERGE_OBSERVER=cli looks with `podman ps` instead, as before (a podman
+// CLI process per look), for comparing.
+const observer = process.env['CONVERGE_OBSERVER'] === 'cli' ? 'cli' : 'api';
+async function benchContainers(): Promise<BenchContainer[]> {
+  if (observer === 'api') return listBenchContainers(socket, PREFIX);
   const r = await sh(['podman', 'ps', '-a', '--format', 'json']);
-  return (JSON.parse(r.stdout || '[]') as Ps[]).filter((c) => (c.Names[0] ?? '').startsWith(`${PREFIX}-`));
+  return (JSON.parse(r.stdout || '[]') as BenchContainer[]).filter((c) => (c.Names[0] ?? '').startsWith(`${PREFIX}-`));
 }
 
 /** Remove every container and network this bench made (by the name prefix; nothing else is touched). */
@@ -214,6 +215,7 @@ const results = {
   cpu: 'cpuSeconds: CPU time of the whole user manager (podman, conmon, containers, healthchecks, compose, this process) from the start until all containers ran, from cgroup v2 cpu.stat',
   date: new Date().toISOString(),
   machine: { cores: availableParallelism(), loadAverage: load },
+  observer: `${observer === 'api' ? 'libpod container list over the API socket' : '`podman ps -a --format json`'}, every 200 ms once the case's own work returned`,
   stacks: N,
   rows: rows.map((r) => ({
     ...r,

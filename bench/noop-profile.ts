@@ -20,7 +20,7 @@ import { EventWatcher } from '../src/supervisor/event-watcher.js';
 import { buildPipeline } from '../src/supervisor/pipeline.js';
 import { readStackInputs } from '../src/supervisor/stack-inputs.js';
 import { loadAverage, PODMAN_SOCKET, writeResults } from './lab-daemon.js';
-import { timed, type TimedCall } from './timed.js';
+import { timed } from './timed.js';
 import { benchConfig, COMPOSE } from './workload.js';
 
 const N = Number(process.argv[2] ?? 3);
@@ -35,7 +35,10 @@ for (const n of names) {
   await writeFile(file(n), COMPOSE);
 }
 
-const calls: TimedCall[] = [];
+const calls: { port: string; method: string; ms: number }[] = [];
+/** `target`, each method call timed into `calls` under `port` */
+const timedAs = <T extends object>(port: string, target: T): T =>
+  timed(target, (method, _args, startMs, endMs) => calls.push({ port, method, ms: endMs - startMs }));
 
 const stateFile = join(dir, 'state.json');
 const config = benchConfig({ socket: PODMAN_SOCKET, dir, stateFile, concurrency: 1, names, composeFile: file });
@@ -45,10 +48,10 @@ let saves = 0;
 const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
 const { supervisor, housekeeping } = buildPipeline({
   config, logger, childEnv: env,
-  podman: timed(calls, 'podman', podman),
-  compose: timed(calls, 'compose', new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: PODMAN_SOCKET, parentEnv: process.env, env, run: runProcess })),
-  files: timed(calls, 'files', stackFiles),
-  systemctl: timed(calls, 'systemctl', new Systemctl({ parentEnv: process.env })),
+  podman: timedAs('podman', podman),
+  compose: timedAs('compose', new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: PODMAN_SOCKET, parentEnv: process.env, env, run: runProcess })),
+  files: timedAs('files', stackFiles),
+  systemctl: timedAs('systemctl', new Systemctl({ parentEnv: process.env })),
   stateStore: { load: (projectOf) => loadState(stateFile, projectOf), save: (st) => { saves++; return saveState(stateFile, st); } },
   probeComposeProvider: async () => ({ ok: true, provider: 'docker-compose', version: '', detail: 'assumed by the bench' }),
 });

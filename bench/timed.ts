@@ -1,9 +1,6 @@
-// The benches' adapter timer: the same object, every method call (sync or async) timed into a list.
-
-export interface TimedCall { port: string; method: string; ms: number }
-
-/** `target` behind a proxy that pushes {port, method, ms} into `calls` as each of its method calls ends. */
-export function timed<T extends object>(calls: TimedCall[], port: string, target: T): T {
+// Wraps an adapter so every method call is reported with its start and end (performance.now() ms): the benches
+// that look inside one converge (profile-up.ts, timeline.ts) time the real adapters this way.
+export function timed<T extends object>(target: T, onCall: (method: string, args: unknown[], startMs: number, endMs: number) => void): T {
   return new Proxy(target, {
     get(t, key, receiver) {
       const v: unknown = Reflect.get(t, key, receiver);
@@ -11,7 +8,7 @@ export function timed<T extends object>(calls: TimedCall[], port: string, target
       return (...args: unknown[]) => {
         const t0 = performance.now();
         const out: unknown = (v as (...a: unknown[]) => unknown).apply(t, args);
-        const record = () => calls.push({ port, method: String(key), ms: performance.now() - t0 });
+        const record = () => onCall(String(key), args, t0, performance.now());
         if (out instanceof Promise) return out.finally(record);
         record();
         return out;

@@ -1,4 +1,5 @@
 // The benchmarks' stack (issue 9): 3 busybox services, one healthchecked with a 10 s interval.
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadState, saveState } from '../src/adapters/state-file.js';
 import { Systemctl } from '../src/adapters/systemctl.js';
@@ -25,6 +26,17 @@ export const COMPOSE = `services:
     init: true
     command: ["sleep", "1000000"]
 `;
+
+/** `n` stacks of COMPOSE in their own folders under `dir`, named `${prefix}-0` … */
+export async function writeWorkload(dir: string, prefix: string, n: number): Promise<{ names: string[]; composeFile: (name: string) => string }> {
+  const names = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+  const composeFile = (name: string) => join(dir, name, 'compose.yml');
+  for (const name of names) {
+    await mkdir(join(dir, name));
+    await writeFile(composeFile(name), COMPOSE);
+  }
+  return { names, composeFile };
+}
 
 /**
  * The config the in-process benches hand the production pipeline: `names` stacks, each with its compose file,

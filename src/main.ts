@@ -121,7 +121,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     queueConcurrency: () => supervisor.queueConcurrency,
     jobCount: () => supervisor.jobCount,
     deployUnhealthy: (stack) => healthWatch.isAlerted(stack),
-    healthWindowMs: (stack) => supervisor.currentConfig.stacks.find((s) => s.name === stack)?.healthWindowMs,
+    healthWindowsMs: () => new Map(supervisor.currentConfig.stacks.map((s) => [s.name, s.healthWindowMs])),
   });
   // Gotify / ntfy / webhook: once per state change, never per retry; a failing notifier never fails the work
   const notify = new NotifyDispatcher({
@@ -322,7 +322,7 @@ function logRegistryEvent(log: Logger, event: RegistryEvent): void {
       log.info(event, 'the registry sent no Docker-Content-Digest; the digest was computed from the manifest');
       break;
     case 'rate-limited':
-      log.warn(event, 'the registry rate-limited stackd (429); it is not asked again this run');
+      log.warn(event, 'the registry rate-limited stackd (429); it is not asked again this run, nor before the wait its Retry-After asked for ends');
       break;
   }
 }

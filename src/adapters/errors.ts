@@ -122,7 +122,9 @@ export type RegistryErrorKind = 'unreachable' | 'auth' | 'not-found' | 'rate-lim
 /**
  * A registry could not answer a manifest question. The message names the registry and the reference, what was
  * expected and what to do; it never holds a credential or a token. `retryAfterMs` comes with 429 (from
- * Retry-After, when the registry sent one); `status` is the HTTP status when there was an answer.
+ * Retry-After, when the registry sent one); `retryAtMs` (epoch ms) with a 429 whose wait the client holds to:
+ * the time before which it does not ask that registry again (the message leaves saying so to the caller);
+ * `status` is the HTTP status when there was an answer.
  *   unreachable  — connection refused or reset, DNS, TLS, timeouts, 5xx: try again later
  *   auth         — 401/403 after authenticating, or the token service refused the credentials
  *   not-found    — 404: no such repository or tag
@@ -132,16 +134,18 @@ export type RegistryErrorKind = 'unreachable' | 'auth' | 'not-found' | 'rate-lim
  */
 export class RegistryError extends StackdError {
   readonly retryAfterMs?: number;
+  readonly retryAtMs?: number;
   readonly status?: number;
 
   constructor(
     readonly registry: string,
     readonly kind: RegistryErrorKind,
     message: string,
-    options?: { cause?: unknown; retryAfterMs?: number; status?: number },
+    options?: { cause?: unknown; retryAfterMs?: number; retryAtMs?: number; status?: number },
   ) {
     super(`STACKD_REGISTRY_${kind.toUpperCase().replace('-', '_')}`, message, options?.cause === undefined ? undefined : { cause: options.cause });
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options?.retryAtMs !== undefined) this.retryAtMs = options.retryAtMs;
     if (options?.status !== undefined) this.status = options.status;
   }
 }

@@ -11,7 +11,8 @@
 // - failures are RegistryError with a kind: unreachable, auth, not-found, rate-limited (with the wait from
 //   Retry-After), protocol, config. Messages name the registry and reference, never a secret.
 // - a 429's Retry-After is honoured: the registry is not asked again before then (up to a day), not even by
-//   the next run
+//   a run started meanwhile. The wait is kept in this client's memory, so it holds while stackd runs: a
+//   restart of stackd forgets it
 import { createHash } from 'node:crypto';
 import PQueue from 'p-queue';
 import { Agent, request } from 'undici';
@@ -109,7 +110,10 @@ export class RegistryClient implements RegistryPort {
   private readonly auth = new Map<string, Authorization>();
   /** token fetches in flight, so two refused requests share one fetch */
   private readonly pendingAuth = new Map<string, Promise<Authorization>>();
-  /** registry → epoch ms before which it is not asked again: the Retry-After of its last 429 (across runs) */
+  /**
+   * registry → epoch ms before which it is not asked again: the Retry-After of its last 429. In memory only: it
+   * spans update runs while this client lives (the daemon's lifetime); a restart of stackd forgets it.
+   */
   private readonly quietUntil = new Map<string, number>();
 
   constructor(opts: RegistryClientOptions = {}) {
@@ -222,9 +226,10 @@ export class RegistryClient implements RegistryPort {
   }
 
   /**
-   * A registry that answered 429 with Retry-After is not asked again before that time, by this run or the next
-   * (a `stackctl update` right after a rate-limited one would otherwise ask at once, and on Docker Hub every
-   * refused request can extend the penalty). The error names the time; nothing is sent.
+   * A registry that answered 429 with Retry-After is not asked again before that time, by this run or a later
+   * one while stackd runs (a `stackctl update` right after a rate-limited one would otherwise ask at once, and on
+   * Docker Hub every refused request can extend the penalty). Nothing is sent; the error carries the time
+   * (retryAtMs) for the caller to name.
    */
   private refuseWhileQuiet(t: Target): void {
     const registry = t.ref.registry;
@@ -236,8 +241,8 @@ export class RegistryClient implements RegistryPort {
       return;
     }
     throw new RegistryError(registry, 'rate-limited',
-      `${t.name}:${t.reference}: ${registry} rate-limited stackd (429) and asked it to wait until ${new Date(until).toISOString()}; ` +
-      `not asked again before then (${Math.ceil(left / 1000)} s left)`, { status: 429, retryAfterMs: left });
+      `${t.name}:${t.reference}: ${registry} rate-limited stackd (429) and asked it to wait; ${Math.ceil(left / 1000)} s of that wait are left, ` +
+      'so nothing was sent', { status: 429, retryAfterMs: left, retryAtMs: until });
   }
 
   private cachedAuth(key: string): Authorization | undefined {
@@ -368,14 +373,18 @@ export class RegistryClient implements RegistryPort {
       const retryAfterMs = parseRetryAfter(header(a, 'retry-after'), this.now());
       this.onEvent(retryAfterMs === undefined ? { kind: 'rate-limited', registry } : { kind: 'rate-limited', registry, retryAfterMs });
       const wait = retryAfterMs === undefined ? 'it sent no Retry-After' : `it asks to wait ${Math.ceil(retryAfterMs / 1000)} s`;
-      const opts: { status: number; retryAfterMs?: number } = { status: 429 };
+      const opts: { status: number; retryAfterMs?: number; retryAtMs?: number } = { status: 429 };
       if (retryAfterMs !== undefined) {
         opts.retryAfterMs = retryAfterMs;
-        // a day at most: a broken header must not stop update checks for good
-        if (retryAfterMs > 0) this.quietUntil.set(registry, this.now() + Math.min(retryAfterMs, MAX_QUIET_MS));
+        if (retryAfterMs > 0) {
+          // a day at most: a broken header must not stop update checks for good
+          opts.retryAtMs = this.now() + Math.min(retryAfterMs, MAX_QUIET_MS);
+          this.quietUntil.set(registry, opts.retryAtMs);
+        }
       }
+      // when stackd asks again is the caller's to say (retryAtMs, or its next run when there is no wait)
       return new RegistryError(registry, 'rate-limited',
-        `${what}: ${who} rate-limited stackd (429); ${wait}. stackd asks again later; on Docker Hub, podman login docker.io raises the limit`, opts);
+        `${what}: ${who} rate-limited stackd (429); ${wait}; on Docker Hub, podman login docker.io raises the limit`, opts);
     }
     if (a.status >= 500) {
       return new RegistryError(registry, 'unreachable', `${what}: ${who} answered ${a.status}${registryMessage(a)}; the registry has trouble: stackd tries again later`, { status: a.status });

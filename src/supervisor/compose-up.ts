@@ -1,7 +1,7 @@
 // `compose up` with the repairs stackd knows, shared by the reconciler and the updater (an update's `up` and its
-// rollback's recreate a changed service just as a reconcile does, and meet the same failures). Each repair
-// reads compose's stderr and, when it is its case and it cleared it, `up` runs once more; anything else is the
-// verdict:
+// rollback's recreate a changed service just as a reconcile does, and meet the same failures). Each repair, in
+// this order, reads the stderr of the latest failed `up` and, when it is its case and it cleared it, `up` runs
+// once more; anything else is the verdict:
 //   - a network holder (network_mode: "service:…") podman will not remove while its dependents exist
 //   - a network podman-compose created, which docker-compose refuses to reuse
 import type { Logger } from 'pino';
@@ -25,14 +25,9 @@ export async function upWithRepairs(
   log: Logger,
 ): Promise<ComposeOutcome> {
   let up = await compose.up(spec);
-  const repairs = [
-    () => freeNamespaceHolder(podman, up.stderr, observe, log),
-    () => replacePodmanComposeNetwork(podman, stack.project, up.stderr, observe, log),
-  ];
-  for (const repaired of repairs) {
-    if (up.ok) break;
-    if (await repaired()) up = await compose.up(spec);
-  }
+  if (!up.ok && (await freeNamespaceHolder(podman, up.stderr, observe, log))) up = await compose.up(spec);
+  // the second repair reads the stderr of the latest `up`: the retry after the first may have met it
+  if (!up.ok && (await replacePodmanComposeNetwork(podman, stack.project, up.stderr, observe, log))) up = await compose.up(spec);
   return up;
 }
 

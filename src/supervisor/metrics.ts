@@ -1,4 +1,5 @@
-// Prometheus metrics (prom-client), computed from memory at scrape time: no podman call per scrape.
+// Prometheus metrics (prom-client), computed from memory at scrape time: no podman call per scrape, and the
+// stacks' statuses built once per scrape (ScrapeView), however many gauges read them.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ReconcileResult, StackState, StackStatus } from '../core/model.js';
 import { secondsIn, trackStateSince, type StateSince } from '../core/state-since.js';
@@ -19,14 +20,25 @@ export interface MetricsSource {
   jobCount?(): number;
   /** true while the health watch window's alert about the stack is out (HealthWatch.isAlerted) */
   deployUnhealthy?(stack: string): boolean;
-  /** the stack's healthWindow in the config in force (ms); undefined: not configured */
-  healthWindowMs?(stack: string): number | undefined;
+  /** stack → its healthWindow in the config in force (ms), one pass over the config; a stack not in it has none */
+  healthWindowsMs?(): ReadonlyMap<string, number>;
   /** the clock for how long a stack has been degraded; default Date.now */
   now?(): number;
 }
 
+/** What the per-stack gauges of one scrape read, taken once for that scrape. */
+interface ScrapeView {
+  stacks: StackStatus[];
+  healthWindowsMs: ReadonlyMap<string, number>;
+  /** the clock when the statuses were taken */
+  at: number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
+  private readonly source: MetricsSource;
+  /** the view of the scrape text() is running; prom-client calls every gauge's collect() within it */
+  private scrape: ScrapeView | undefined;
   private readonly reconcileTotal: Counter<'stack' | 'result'>;
   private readonly reconcileDuration: Histogram<'stack'>;
   readonly preflightViolations: Counter<'stack' | 'kind'>;
@@ -38,8 +50,10 @@ export class Metrics {
   private readonly updateRollbacks: Counter<'stack'>;
 
   constructor(source: MetricsSource) {
+    this.source = source;
     const registers = [this.registry];
-    const now = () => source.now?.() ?? Date.now();
+    // a scrape through text() shares one view; a direct registry.metrics() still gets right values, a view each
+    const view = (): ScrapeView => this.scrape ?? this.takeView();
     // each stack's state and since when, as seen at scrapes (for stackd_stack_degraded_seconds)
     let stateSince = new Map<string, StateSince>();
     // prom-client samples the event-loop lag (nodejs_eventloop_lag_*) with a libuv timer every 10 ms by default:
@@ -51,14 +65,14 @@ export class Metrics {
       name: 'stackd_stack_state', help: 'One-word state of each stack (1 for the current state)', labelNames: ['stack', 'state'], registers,
       collect() {
         this.reset();
-        for (const s of source.listStacks()) for (const st of STATES) this.set({ stack: s.name, state: st }, s.state === st ? 1 : 0);
+        for (const s of view().stacks) for (const st of STATES) this.set({ stack: s.name, state: st }, s.state === st ? 1 : 0);
       },
     });
     new Gauge({
       name: 'stackd_container_health', help: 'Containers per stack, service and health', labelNames: ['stack', 'service', 'health'], registers,
       collect() {
         this.reset();
-        for (const s of source.listStacks()) for (const c of s.containers) this.inc({ stack: s.name, service: c.service, health: c.health });
+        for (const s of view().stacks) for (const c of s.containers) this.inc({ stack: s.name, service: c.service, health: c.health });
       },
     });
     new Gauge({
@@ -67,7 +81,7 @@ export class Metrics {
       labelNames: ['stack'], registers,
       collect() {
         this.reset();
-        for (const s of source.listStacks()) this.set({ stack: s.name }, source.deployUnhealthy?.(s.name) ? 1 : 0);
+        for (const s of view().stacks) this.set({ stack: s.name }, source.deployUnhealthy?.(s.name) ? 1 : 0);
       },
     });
     // a Prometheus rule cannot give each stack its own `for:`: these two let StackdStackDegraded compare how long
@@ -78,8 +92,7 @@ export class Metrics {
       labelNames: ['stack'], registers,
       collect() {
         this.reset();
-        const at = now();
-        const stacks = source.listStacks();
+        const { stacks, at } = view();
         stateSince = trackStateSince(stateSince, stacks, at);
         for (const s of stacks) this.set({ stack: s.name }, secondsIn(stateSince, s.name, 'degraded', at));
       },
@@ -88,8 +101,9 @@ export class Metrics {
       name: 'stackd_stack_health_window_seconds', help: 'The stack\'s healthWindow in the config in force', labelNames: ['stack'], registers,
       collect() {
         this.reset();
-        for (const s of source.listStacks()) {
-          const ms = source.healthWindowMs?.(s.name);
+        const { stacks, healthWindowsMs } = view();
+        for (const s of stacks) {
+          const ms = healthWindowsMs.get(s.name);
           if (ms !== undefined) this.set({ stack: s.name }, ms / 1000);
         }
       },
@@ -143,7 +157,23 @@ export class Metrics {
     this.reconcileDuration.observe({ stack }, r.durationMs / 1000);
   }
 
+  /** One scrape: the stacks' statuses (and the config's health windows) are taken once and every gauge reads them. */
   async text(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const view = this.takeView();
+    this.scrape = view;
+    try {
+      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    } finally {
+      // a scrape that started meanwhile has set its own view: leave it
+      if (this.scrape === view) this.scrape = undefined;
+    }
+  }
+
+  private takeView(): ScrapeView {
+    return {
+      stacks: this.source.listStacks(),
+      healthWindowsMs: this.source.healthWindowsMs?.() ?? new Map(),
+      at: this.source.now?.() ?? Date.now(),
+    };
   }
 }

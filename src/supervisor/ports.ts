@@ -124,7 +124,9 @@ export type ViolationKind = 'label-invariant' | 'drifted' | 'stale';
  * A registry's manifest endpoints. Authentication (auth.json, credential helpers, Bearer and Basic
  * challenges, token cache), TLS or not (registries.conf `insecure`), at most 2 requests in flight per
  * registry and 429 handling live behind it. Failures throw RegistryError (src/adapters/errors.ts) whose
- * `code` says which: STACKD_REGISTRY_UNREACHABLE | _AUTH | _NOT_FOUND | _RATE_LIMITED | _PROTOCOL.
+ * `code` says which: STACKD_REGISTRY_UNREACHABLE | _AUTH | _NOT_FOUND | _RATE_LIMITED | _PROTOCOL. A rate-limited
+ * one carries `retryAtMs` when the registry asked for a wait: no request goes to it before then while this
+ * stackd runs (the wait is kept in memory).
  */
 export interface RegistryPort {
   /** HEAD /v2/<repo>/manifests/<tag> with the OCI index, OCI manifest, Docker list and Docker v2 Accept types */

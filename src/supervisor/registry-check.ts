@@ -2,6 +2,7 @@
 // only (never a blob, never a tag moved). HEAD first (cheap; Docker Hub does not count it against the pull
 // limit); a GET only when the HEAD cannot tell — a changed list may change only another platform (diun 299).
 import { errorCode, errorMessage } from '../core/errors.js';
+import { askAgainText } from '../core/registry/ask-again.js';
 import { judgeHead, judgeManifest, localDigestsOf, platformString } from '../core/registry/manifest.js';
 import { isImageRefError, parseImageRef } from '../core/registry/reference.js';
 import type { Platform } from '../core/update/types.js';
@@ -37,13 +38,14 @@ export function registryChecker(registry: RegistryPort, platform: Platform): Ref
       }
       return { kind: 'update', digest: v.platformDigest, pullRef: `${ref.registry}/${ref.repository}@${v.platformDigest}` };
     } catch (err) {
-      const rateLimited = errorCode(err) === 'STACKD_REGISTRY_RATE_LIMITED';
-      const retryAfterMs = typeof err === 'object' && err !== null && 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
-      const wait = retryAfterMs !== undefined ? `; it asks to wait ${Math.ceil(retryAfterMs / 1000)}s (the next run tries again)` : '';
+      if (errorCode(err) !== 'STACKD_REGISTRY_RATE_LIMITED') return { kind: 'failed', reason: errorMessage(err) };
+      // the registry client holds to the wait a Retry-After asked for (retryAtMs): no run asks before it ends
+      const retryAtMs = typeof err === 'object' && err !== null && 'retryAtMs' in err && typeof err.retryAtMs === 'number' ? err.retryAtMs : undefined;
       return {
         kind: 'failed',
-        reason: `${errorMessage(err)}${wait}`,
-        ...(rateLimited ? { rateLimitedRegistry: ref.registry } : {}),
+        reason: `${errorMessage(err)}; ${askAgainText(ref.registry, retryAtMs)}`,
+        rateLimitedRegistry: ref.registry,
+        ...(retryAtMs !== undefined ? { retryAtMs } : {}),
       };
     }
   };

@@ -11,6 +11,7 @@ import { describeComposeError } from '../core/compose-errors.js';
 import { errorMessage } from '../core/errors.js';
 import type { ObservedContainer } from '../core/model.js';
 import { parseInspectHealthcheck } from '../core/podman-parse.js';
+import { askAgainText } from '../core/registry/ask-again.js';
 import { isImageRefError, parseImageRef } from '../core/registry/reference.js';
 import { updateCandidates, type UpdateCandidate } from '../core/update/candidates.js';
 import { gateSampleFromInspect, gateSpec, imageIdOf, judgeGate, wantsOnDemandCheck, type GateSpec } from '../core/update/gate.js';
@@ -31,7 +32,8 @@ export type CheckOutcome =
   | { kind: 'up-to-date' }
   /** digest: the platform manifest digest to apply; pullRef: repo@digest (local policy: the local image id) */
   | { kind: 'update'; digest: string; pullRef: string }
-  | { kind: 'failed'; reason: string; rateLimitedRegistry?: string };
+  /** rateLimitedRegistry: answered 429; retryAtMs: the end of the wait it asked for (epoch ms), before which no run asks it */
+  | { kind: 'failed'; reason: string; rateLimitedRegistry?: string; retryAtMs?: number };
 
 /** Checks one reference against its registry; `localImage` is podman's inspect of the reference (or undefined). */
 export type ReferenceChecker = (reference: string, localImage: unknown) => Promise<CheckOutcome>;
@@ -156,7 +158,8 @@ export class Updater {
     const cfg = this.deps.config();
     const stacks = opts.stack === undefined ? cfg.stacks : cfg.stacks.filter((s) => s.name === opts.stack);
     const rows: UpdateRow[] = [];
-    const rateLimited = new Set<string>();
+    /** registries that answered 429 this run → the end of the wait they asked for (undefined: none) */
+    const rateLimited = new Map<string, number | undefined>();
     const checked = new Map<string, Promise<CheckOutcome>>();
     const logTails = new Map<string, string>();
     const perStack: { stack: StackConfig; planned: PlannedService[] }[] = [];
@@ -183,7 +186,7 @@ export class Updater {
     const redactors = new Map(await Promise.all(stacks.map(async (s) => [s.name, await this.redactorOf(s)] as const)));
     const shown = rows.map((r) => redactUpdateRow(r, redactors.get(r.stack) ?? ((t: string) => t)));
     const report: UpdateReport = {
-      ok: reportOk(rows), dryRun: opts.dryRun, startedAt, finishedAt: new Date(this.now()).toISOString(), rows: shown, rateLimited: [...rateLimited],
+      ok: reportOk(rows), dryRun: opts.dryRun, startedAt, finishedAt: new Date(this.now()).toISOString(), rows: shown, rateLimited: [...rateLimited.keys()],
     };
     if (!opts.dryRun) {
       // each stack's line of this run, for its status (the page, GET /v1/stacks)
@@ -202,7 +205,7 @@ export class Updater {
   }
 
   /** The rows of one stack: every labelled service, checked (once per reference per run) but not changed. */
-  private async plan(stack: StackConfig, dryRun: boolean, checked: Map<string, Promise<CheckOutcome>>, rateLimited: Set<string>): Promise<PlannedService[]> {
+  private async plan(stack: StackConfig, dryRun: boolean, checked: Map<string, Promise<CheckOutcome>>, rateLimited: Map<string, number | undefined>): Promise<PlannedService[]> {
     const model = this.deps.store.get(stack.name).model;
     const base = { Unit: stack.unit, stack: stack.name };
     // update: off is never looked at, whether or not stackd knows the stack's model
@@ -235,7 +238,7 @@ export class Updater {
       const key = `${candidate.policy} ${candidate.reference}`;
       const host = registryOf(candidate.reference);
       if (candidate.policy === 'registry' && host && rateLimited.has(host) && !checked.has(key)) {
-        Object.assign(row, { Updated: 'failed', Reason: `${host} rate-limited this run (429); not asked again until the next run` });
+        Object.assign(row, { Updated: 'failed', Reason: `${host} rate-limited this run (429); ${askAgainText(host, rateLimited.get(host))}` });
         continue;
       }
       let outcome = checked.get(key);
@@ -245,7 +248,7 @@ export class Updater {
       }
       const o = await outcome;
       if (o.kind === 'failed') {
-        if (o.rateLimitedRegistry) rateLimited.add(o.rateLimitedRegistry);
+        if (o.rateLimitedRegistry) rateLimited.set(o.rateLimitedRegistry, o.retryAtMs);
         Object.assign(row, { Updated: 'failed', Reason: o.reason });
         continue;
       }

@@ -87,11 +87,15 @@ describe('stackctl update when registries misbehave', () => {
   let code: number | null = null;
   let idsBefore: string[] = [];
   let stripperMark = 0;
+  let askedFrom = 0;
+  let askedUntil = 0;
 
   beforeAll(async () => {
     idsBefore = (await projectContainers(STACK)).map((c) => `${c.id} ${c.state}`).sort();
     stripperMark = stripper.requests().length; // the pre-pull went through it too
+    askedFrom = Date.now();
     const r = await update();
+    askedUntil = Date.now();
     rows = r.rows;
     code = r.code;
   });
@@ -116,6 +120,12 @@ describe('stackctl update when registries misbehave', () => {
     expect(r.Updated).toBe('failed');
     expect(r.Reason).toContain(limiter.host);
     expect(r.Reason).toMatch(/rate-limit|429/i);
+    // the row names when stackd asks again: the end of the 30 s the proxy's Retry-After asked for, not "the next run"
+    const again = new RegExp(`stackd asks ${limiter.host.replaceAll('.', '\\.')} again in the first run after (\\S+Z)$`).exec(r.Reason ?? '');
+    expect(again, r.Reason).not.toBeNull();
+    const endsAt = Date.parse(again?.[1] ?? '');
+    expect(endsAt).toBeGreaterThanOrEqual(askedFrom + 30_000 - 1_000);
+    expect(endsAt).toBeLessThanOrEqual(askedUntil + 30_000 + 1_000);
     expect(limiter.limited()).toBeGreaterThanOrEqual(1);
     expect(limiter.limited()).toBeLessThanOrEqual(2);
   });

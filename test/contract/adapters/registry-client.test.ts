@@ -227,12 +227,12 @@ describe('registry errors', () => {
   it('429 with Retry-After in seconds → rate-limited carrying the wait', async () => {
     handler = (_q, res) => registryError(res, 429, 'TOOMANYREQUESTS', 'You have reached your pull rate limit', { 'retry-after': '120' });
     const err = await makeClient().head(app()).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'STACKD_REGISTRY_RATE_LIMITED', kind: 'rate-limited', retryAfterMs: 120_000, status: 429 });
-    expect((err as Error).message).toMatch(/rate-limited stackd \(429\); it asks to wait 120 s/);
+    expect(err).toMatchObject({ code: 'STACKD_REGISTRY_RATE_LIMITED', kind: 'rate-limited', retryAfterMs: 120_000, retryAtMs: clock + 120_000, status: 429 });
+    expect((err as Error).message).toMatch(/rate-limited stackd \(429\); it asks to wait 120 s;/);
     expect(events).toEqual([{ kind: 'rate-limited', registry, retryAfterMs: 120_000 }]);
   });
 
-  it('429 with Retry-After: the registry is not asked again before then, even by a later run; after it, asked again', async () => {
+  it('429 with Retry-After: the registry is not asked again before then, even by a later run of this stackd; after it, asked again', async () => {
     handler = (_q, res) => registryError(res, 429, 'TOOMANYREQUESTS', 'You have reached your pull rate limit', { 'retry-after': '120' });
     const c = makeClient();
     await expect(c.head(app())).rejects.toMatchObject({ kind: 'rate-limited', retryAfterMs: 120_000 });
@@ -240,8 +240,8 @@ describe('registry errors', () => {
     handler = (_q, res) => serve(res, captured('head', 'fixture-app-list'));
     clock += 100_000;
     const err = await c.get(app(), 'list').catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'STACKD_REGISTRY_RATE_LIMITED', kind: 'rate-limited', retryAfterMs: 20_000, status: 429 });
-    expect((err as Error).message).toBe(`${registry}/fixture/app:list: ${registry} rate-limited stackd (429) and asked it to wait until 2026-11-28T10:02:00.000Z; not asked again before then (20 s left)`);
+    expect(err).toMatchObject({ code: 'STACKD_REGISTRY_RATE_LIMITED', kind: 'rate-limited', retryAfterMs: 20_000, retryAtMs: Date.parse('2026-11-28T10:02:00.000Z'), status: 429 });
+    expect((err as Error).message).toBe(`${registry}/fixture/app:list: ${registry} rate-limited stackd (429) and asked it to wait; 20 s of that wait are left, so nothing was sent`);
     expect(seen).toHaveLength(1); // nothing was sent
     clock += 20_000;
     await expect(c.head(app())).resolves.toMatchObject({ digest: LIST_DIGEST });
@@ -262,7 +262,8 @@ describe('registry errors', () => {
   it('a Retry-After of a month holds the registry back for a day at most', async () => {
     handler = (_q, res) => registryError(res, 429, 'TOOMANYREQUESTS', 'go away', { 'retry-after': String(30 * 86400) });
     const c = makeClient();
-    await expect(c.head(app())).rejects.toMatchObject({ kind: 'rate-limited' });
+    // the error names the end of the wait stackd holds to, not the month asked for
+    await expect(c.head(app())).rejects.toMatchObject({ kind: 'rate-limited', retryAtMs: clock + 86_400_000 });
     clock += 86_400_000;
     handler = (_q, res) => serve(res, captured('head', 'fixture-app-list'));
     await expect(c.head(app())).resolves.toMatchObject({ digest: LIST_DIGEST });
@@ -278,6 +279,7 @@ describe('registry errors', () => {
     const err = await makeClient().head(app()).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'rate-limited' });
     expect((err as RegistryError).retryAfterMs).toBeUndefined();
+    expect((err as RegistryError).retryAtMs).toBeUndefined();
   });
 
   it('5xx → unreachable (try later)', async () => {

@@ -20,7 +20,7 @@ describe('Metrics', () => {
     let clock = 1_000_000;
     let state: StackStatus['state'] = 'converged';
     const one = (): StackStatus => ({ name: 'immich', project: 'immich', unit: 'immich.service', desired: 'running', phase: 'idle', health: 'healthy', state, containers: [] });
-    const m = new Metrics({ ...base, listStacks: () => [one()], now: () => clock, healthWindowMs: (s) => (s === 'immich' ? 300_000 : undefined) });
+    const m = new Metrics({ ...base, listStacks: () => [one()], now: () => clock, healthWindowsMs: () => new Map([['immich', 300_000]]) });
     const read = async (name: string) => Number(new RegExp(`^${name}\\{stack="immich"\\} (\\S+)$`, 'm').exec((await m.text()).body)?.[1]);
     expect(await read('stackd_stack_degraded_seconds')).toBe(0);
     expect(await read('stackd_stack_health_window_seconds')).toBe(300);
@@ -34,6 +34,32 @@ describe('Metrics', () => {
     state = 'degraded';
     clock += 5_000;
     expect(await read('stackd_stack_degraded_seconds')).toBe(0); // a new stretch starts
+  });
+
+  it('one scrape builds the stacks\' statuses once (one listStacks, one pass over the health windows) for every per-stack gauge', async () => {
+    const calls = { listStacks: 0, healthWindowsMs: 0 };
+    const status = (name: string, state: StackStatus['state']): StackStatus => ({
+      name, project: name, unit: `${name}.service`, desired: 'running', phase: 'idle', health: 'degraded', state,
+      containers: [{ id: 'c1', name: `${name}-web-1`, service: 'web', state: 'running', health: 'unhealthy' }],
+    });
+    const m = new Metrics({
+      ...base,
+      listStacks: () => { calls.listStacks++; return [status('immich', 'degraded'), status('paperless', 'converged')]; },
+      healthWindowsMs: () => { calls.healthWindowsMs++; return new Map([['immich', 60_000], ['paperless', 120_000]]); },
+      deployUnhealthy: (s) => s === 'immich',
+    });
+    const body = (await m.text()).body;
+    // every per-stack gauge has its series from that one view
+    for (const series of [
+      'stackd_stack_state{stack="paperless",state="converged"} 1', 'stackd_container_health{stack="immich",service="web",health="unhealthy"} 1',
+      'stackd_deploy_unhealthy{stack="immich"} 1', 'stackd_stack_degraded_seconds{stack="immich"} 0', 'stackd_stack_health_window_seconds{stack="paperless"} 120',
+    ]) expect(body.split('\n')).toContain(series);
+    expect(calls).toEqual({ listStacks: 1, healthWindowsMs: 1 });
+    await m.text();
+    expect(calls).toEqual({ listStacks: 2, healthWindowsMs: 2 });
+    // overlapping scrapes: still one view each
+    await Promise.all([m.text(), m.text()]);
+    expect(calls).toEqual({ listStacks: 4, healthWindowsMs: 4 });
   });
 
   it('stackd_queue_depth and stackd_podman_up come from the source', async () => {

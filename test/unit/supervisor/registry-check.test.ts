@@ -57,10 +57,22 @@ describe('registryChecker', () => {
     expect(r.kind === 'failed' && r.reason).toContain('linux/amd64, linux/arm64/v8');
   });
 
-  it('429: failed with the wait asked for, the registry marked rate-limited', async () => {
-    const reg = new FakeRegistry({ error: new RegistryError('localhost:5000', 'rate-limited', 'localhost:5000 answered 429 Too Many Requests', { retryAfterMs: 7000 }) });
-    const r = await registryChecker(reg, amd64)(REF, local);
-    expect(r).toEqual({ kind: 'failed', reason: 'localhost:5000 answered 429 Too Many Requests; it asks to wait 7s (the next run tries again)', rateLimitedRegistry: 'localhost:5000' });
+  // the registry client holds to a Retry-After's wait while stackd runs: no run asks before it ends, so the row
+  // names that time; a 429 that asked for no wait leaves the registry alone for the rest of this run only
+  const WAIT_ENDS = Date.parse('2026-11-28T10:02:00Z');
+  it.each([
+    ['a 429 with Retry-After: the time the wait ends',
+      new RegistryError('localhost:5000', 'rate-limited', 'localhost:5000 answered 429; it asks to wait 120 s', { status: 429, retryAfterMs: 120_000, retryAtMs: WAIT_ENDS }),
+      { reason: 'localhost:5000 answered 429; it asks to wait 120 s; stackd asks localhost:5000 again in the first run after 2026-11-28T10:02:00.000Z', retryAtMs: WAIT_ENDS }],
+    ['a later run during that wait (nothing sent): the same time',
+      new RegistryError('localhost:5000', 'rate-limited', 'localhost:5000 asked stackd to wait; 20 s of that wait are left, so nothing was sent', { status: 429, retryAfterMs: 20_000, retryAtMs: WAIT_ENDS }),
+      { reason: 'localhost:5000 asked stackd to wait; 20 s of that wait are left, so nothing was sent; stackd asks localhost:5000 again in the first run after 2026-11-28T10:02:00.000Z', retryAtMs: WAIT_ENDS }],
+    ['a 429 without Retry-After (or a wait of 0): the next run',
+      new RegistryError('localhost:5000', 'rate-limited', 'localhost:5000 answered 429; it sent no Retry-After', { status: 429 }),
+      { reason: 'localhost:5000 answered 429; it sent no Retry-After; the next run tries again' }],
+  ] as const)('rate-limited, %s; the registry marked rate-limited', async (_what, error, expected) => {
+    const reg = new FakeRegistry({ error });
+    expect(await registryChecker(reg, amd64)(REF, local)).toEqual({ kind: 'failed', rateLimitedRegistry: 'localhost:5000', ...expected });
   });
 
   it('a wrong password is a clear failed row', async () => {

@@ -430,6 +430,28 @@ describe('reporting without applying', () => {
     expect(pulls(w)).toEqual([]);
   });
 
+  // a second reference on a rate-limited registry is not checked this run; its row says when the registry is
+  // asked again: the end of the wait the 429 asked for (the registry client holds to it), else the next run
+  const WAIT_ENDS = Date.parse('2026-11-26T13:00:00Z');
+  it.each([
+    ['a wait in force', { retryAtMs: WAIT_ENDS }, 'localhost:5000 rate-limited this run (429); stackd asks localhost:5000 again in the first run after 2026-11-26T13:00:00.000Z'],
+    ['no wait asked for', {}, 'localhost:5000 rate-limited this run (429); the next run tries again'],
+  ] as const)('another reference on a rate-limited registry, %s: failed, not checked, the row says when it is asked again', async (_what, wait, reason) => {
+    const w = new ImageWorld();
+    const WORKER = 'localhost:5000/worker:1';
+    w.image('app-v1', behave.runs(), { tags: [APP] });
+    w.image('worker-1', behave.runs(), { tags: [WORKER] });
+    w.addStack('shop', [{ name: 'app', reference: APP, policy: 'registry' }, { name: 'worker', reference: WORKER, policy: 'registry' }]);
+    w.scriptCheck(APP, { kind: 'failed', reason: 'localhost:5000 answered 429', rateLimitedRegistry: 'localhost:5000', ...wait });
+    const r = await updater(w).u.run({ dryRun: false });
+    expect(r.rows.map(cols)).toEqual([
+      { stack: 'shop', service: 'app', Updated: 'failed', Reason: 'localhost:5000 answered 429' },
+      { stack: 'shop', service: 'worker', Updated: 'failed', Reason: reason },
+    ]);
+    expect(w.checks).toEqual([APP]);
+    expect(r.rateLimited).toEqual(['localhost:5000']);
+  });
+
   it('a checker that throws → a failed row with its message, nothing applied', async () => {
     const { w } = shop();
     const u = new Updater(w.deps(w.config(), { check: async () => { throw new Error('registry unreachable: ECONNREFUSED'); } }));
