@@ -227,6 +227,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const events = new EventWatcher({
     source: podman, logger, refreshProject: (p) => supervisor.refreshProject(p), isNews: (ev, p) => supervisor.eventIsNews(ev, p),
     onConnection: (up) => {
+      supervisor.eventStream(up);
       const reconnected = up && !podmanUp;
       podmanUp = up;
       // events were lost while the stream was down (podman restarted): look at every stack again

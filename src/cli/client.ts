@@ -1,13 +1,13 @@
 // stackctl's side of the HTTP API: requests over the daemon's unix socket with node's own http client (undici
 // cost a quarter of a second to load, on every run), answers checked by the guards in answers.ts (the same shapes
-// the daemon serializes with) and cleaned of terminal controls once decoded (terminal-text.ts).
+// the daemon serializes with) and cleaned of terminal controls once decoded (core/terminal-text.ts).
 import type { ClientRequest } from 'node:http';
 import type { StackStatus } from '../core/model.js';
 import type { Job, StackAction } from '../supervisor/api.js';
 import { isErrorBody, isJobEnvelope, isStackList, isStackStatus } from './answers.js';
 import type { Guard } from './answers.js';
 import { AnswerTimeoutError, ApiError, DaemonUnreachableError } from './errors.js';
-import { stripControls, stripControlsDeep } from './terminal-text.js';
+import { stripControls, stripControlsDeep } from '../core/terminal-text.js';
 
 export { AnswerTimeoutError, ApiError, DaemonUnreachableError };
 

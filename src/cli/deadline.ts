@@ -3,6 +3,9 @@
 // never answers the job, would otherwise hold a systemd unit (and `nixos-rebuild switch`) for ever.
 // systemd/example-stack.service sets TimeoutStartSec= a little above the default, so stackctl reports first.
 import { DURATION_EXPECTED, checkDuration } from '../core/duration.js';
+import { formatSpan } from '../core/verdict.js';
+
+export { formatSpan };
 
 export const DEFAULT_TIMEOUT_MS = 15 * 60_000;
 
@@ -27,10 +30,4 @@ export function parseTimeout(raw: string | undefined, nowMs: number): { ok: true
 /** Milliseconds left, never below 0. */
 export function remainingMs(deadline: Deadline, nowMs: number): number {
   return Math.max(0, deadline.at - nowMs);
-}
-
-export function formatSpan(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${ms / 1000}s`;
 }

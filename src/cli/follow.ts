@@ -3,19 +3,15 @@ import type { Job } from '../supervisor/api.js';
 import type { Ctx } from './context.js';
 import { remainingMs } from './deadline.js';
 import type { Deadline } from './deadline.js';
+import { isPending } from '../core/verdict.js';
 
 /** How long one long-poll for a job may wait on the daemon; the CLI polls again until the job is finished. */
 export const JOB_POLL_MS = 30_000;
 
 const NO_DEADLINE: Deadline = { at: Infinity, text: 'for ever' };
 
-export function isPending(job: Job): boolean {
-  return job.status === 'queued' || job.status === 'running';
-}
-
-export function succeeded(job: Job): boolean {
-  return job.status === 'done' && job.result?.result !== 'failed';
-}
+// one success rule for stackctl and stackd's waiting POST (core/verdict.ts)
+export { isPending, succeeded } from '../core/verdict.js';
 
 /**
  * Long-polls until the job is finished or the deadline passes, and returns the job as last seen (still pending

@@ -1,11 +1,11 @@
 // Pure text rendering for stackctl. No I/O: the clock and terminal width come in. Every render function cleans
 // what it is given of terminal controls first (the client did already; this does not rely on it).
 import type { StackStatus } from '../core/model.js';
-import type { Job } from '../supervisor/api.js';
-import { stripControlsDeep } from './terminal-text.js';
+import { stripControlsDeep } from '../core/terminal-text.js';
 import { containerCount, formatAge, formatDuration, formatLast, formatState, reasonText } from '../core/status-text.js';
 
 export { containerCount, formatAge, formatDuration, formatLast, formatState, reasonText };
+export { renderVerdict } from '../core/verdict.js';
 
 /** REASON is cut to this many characters when the terminal width is unknown (piped output). */
 export const DEFAULT_REASON_WIDTH = 60;
@@ -91,26 +91,8 @@ export function renderJobOutput(given: unknown): string {
   return `${JSON.stringify(output, null, 2)}\n`;
 }
 
-/** A check/gc job that failed without an error says why in its output's `summary`. */
-function outputSummary(output: unknown): string | undefined {
-  if (typeof output !== 'object' || output === null || !('summary' in output)) return undefined;
-  return typeof output.summary === 'string' ? output.summary : undefined;
-}
-
 function isLines(value: unknown): value is { lines: string[] } {
   if (typeof value !== 'object' || value === null || !('lines' in value)) return false;
   const { lines } = value;
   return Array.isArray(lines) && lines.every((l) => typeof l === 'string');
-}
-
-/** One line about a finished stack action: "up immich: ok in 4.2s", "stop immich: failed: compose-failed: …". */
-export function renderVerdict(given: Job): string {
-  const job = stripControlsDeep(given);
-  const what = job.stack ? `${job.kind} ${job.stack}` : job.kind;
-  if (job.status === 'failed' && !job.result) return `${what}: failed: ${job.error ?? outputSummary(job.output) ?? 'no reason given'}`;
-  const r = job.result;
-  if (!r) return `${what}: ${job.status}`;
-  const reason = reasonText(r);
-  const took = `in ${formatDuration(r.durationMs)}`;
-  return reason ? `${what}: ${r.result} ${took}: ${reason}` : `${what}: ${r.result} ${took}`;
 }

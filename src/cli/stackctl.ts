@@ -13,7 +13,7 @@ import type { Ctx, Output } from './context.js';
 import { ApiError, DaemonUnreachableError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import type { ActionOptions } from './stack-action.js';
-import { stripControls } from './terminal-text.js';
+import { stripControls } from '../core/terminal-text.js';
 
 const { realpathSync } = process.getBuiltinModule('node:fs');
 const { pathToFileURL } = process.getBuiltinModule('node:url');

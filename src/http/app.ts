@@ -8,13 +8,14 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { UnknownStackError } from '../supervisor/api.js';
-import type { StackAction, StackEvents, SupervisorApi } from '../supervisor/api.js';
+import type { StackEvents, SupervisorApi } from '../supervisor/api.js';
 import {
   ErrorBodySchema, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema, UpdateRequestBodySchema,
   MAX_WAIT_MS, ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
 } from './schemas.js';
 import { refuseWhileClosing } from './closing.js';
 import { DEFAULT_HEARTBEAT_MS, registerEvents } from './events.js';
+import { registerStackActions } from './stack-actions.js';
 import { registerStatusPages } from './status-page.js';
 import { BadRequestError, errorBody, sendError, sendFrameworkError, writeClientError } from './errors.js';
 import { READ_ONLY_LIMITS, applyReadOnlyLimits, readOnlyMaxWaitMs, readOnlyServerOptions } from './read-only.js';
@@ -43,7 +44,6 @@ export interface AppOptions {
 }
 
 const errors = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema };
-const STACK_ACTIONS: readonly StackAction[] = ['up', 'stop', 'down'];
 /** the only methods the read-only app has routes for (fastify adds a HEAD for each GET) */
 const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
@@ -75,7 +75,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler((err: unknown, req, reply) => sendError(err, req, reply));
-  refuseWhileClosing(app);
+  const closing = refuseWhileClosing(app);
   if (!writable) applyReadOnlyLimits(app, limits);
   app.setNotFoundHandler((req, reply) => {
     const isWrite = !READ_METHODS.has(req.method);
@@ -132,15 +132,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
 
   if (writable) {
-    for (const action of STACK_ACTIONS) {
-      r.post(`/v1/stacks/:name/${action}`, {
-        schema: { params: StackParamsSchema, response: { 202: JobEnvelopeSchema, ...errors } },
-      }, async (req, reply) => {
-        const job = await supervisor.request(req.params.name, action);
-        req.log.info({ stack: req.params.name, action, job: job.id }, 'stack action requested');
-        return reply.code(202).send({ job });
-      });
-    }
+    registerStackActions(app, supervisor, closing);
     for (const kind of ['check', 'gc'] as const) {
       r.post(`/v1/${kind}`, {
         schema: { body: JobRequestBodySchema, response: { 202: JobEnvelopeSchema, ...errors } },

@@ -1,14 +1,18 @@
 // Requests that still arrive while the app closes (SIGTERM; busy keep-alive connections stay open until their
 // answer is out) are refused in the API's error shape. fastify's own refusal (return503OnClosing) writes a body
 // of its own that stackctl cannot read, so buildApp turns it off and this hook does the same job.
+// The returned signal aborts when the close begins: a request that waits for a job (POST ...?wait=, up to an
+// hour) would otherwise keep its connection busy, and the close (and so stackd's stop) would wait for it.
 import type { FastifyInstance } from 'fastify';
 import { ShuttingDownError } from '../supervisor/api.js';
 import { errorBody } from './errors.js';
 
-export function refuseWhileClosing(app: FastifyInstance): void {
+export function refuseWhileClosing(app: FastifyInstance): AbortSignal {
   let closing = false;
+  const closed = new AbortController();
   app.addHook('preClose', (done) => {
     closing = true;
+    closed.abort();
     done();
   });
   app.addHook('onRequest', async (_req, reply) => {
@@ -17,4 +21,5 @@ export function refuseWhileClosing(app: FastifyInstance): void {
     void reply.code(503).header('connection', 'close').send(errorBody('shutting-down', new ShuttingDownError().message));
     return reply; // fastify's "answered early" signal: no further hooks, no handler
   });
+  return closed.signal;
 }

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { StackdError } from '../core/errors.js';
 import type { ErrorBody, ErrorCode } from './schemas.js';
-import { waitParamMessage } from './wait-param.js';
+import { maxWaitOf, waitParamMessage } from './wait-param.js';
 
 /** A request the HTTP layer itself refuses (a bad query parameter); the message says what was expected. */
 export class BadRequestError extends StackdError {
@@ -140,7 +140,7 @@ function validationMessage(e: HttpErrorLike, req: FastifyRequest): string {
   // e.g. ?wait=1&wait=2 (an array); single values are checked by parseWaitParam
   if (where === 'querystring' && items.some((v) => v.instancePath === '/wait')) {
     const query: unknown = req.query;
-    return waitParamMessage(query && typeof query === 'object' ? (query as Record<string, unknown>).wait : undefined);
+    return waitParamMessage(query && typeof query === 'object' ? (query as Record<string, unknown>).wait : undefined, maxWaitOf(req.method));
   }
   const extra = items.find((v) => v.keyword === 'additionalProperties')?.params?.additionalProperties;
   if (Array.isArray(extra)) return `${where} has unexpected field(s): ${extra.map((f) => JSON.stringify(f)).join(', ')}`;

@@ -1,28 +1,11 @@
 // What the HTTP layer (and so stackctl) may ask of the supervisor. The HTTP app gets an object of this
 // shape as an argument; tests pass a fake one.
 import { StackdError } from '../core/errors.js';
-import type { ReconcileResult, StackAction, StackStatus } from '../core/model.js';
+import type { Job, TaskKind } from '../core/job.js';
+import type { StackAction, StackStatus } from '../core/model.js';
 
 export type { StackAction };
-export type JobKind = StackAction | 'check' | 'gc' | 'update';
-/** Jobs that are not a stack action: they run a task and report its output. */
-export type TaskKind = 'check' | 'gc' | 'update';
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
-
-export interface Job {
-  id: string;
-  kind: JobKind;
-  stack?: string;
-  status: JobStatus;
-  createdAt: string;
-  finishedAt?: string;
-  /** the verdict of the reconcile this job waited for (stack actions) */
-  result?: ReconcileResult;
-  /** a human-readable one-liner for failed jobs */
-  error?: string;
-  /** structured output of check/gc jobs */
-  output?: unknown;
-}
+export type { Job, JobKind, JobStatus, TaskKind } from '../core/job.js';
 
 export interface Readiness {
   ready: boolean;
@@ -63,8 +46,11 @@ export interface SupervisorApi {
    */
   startJob(kind: TaskKind, stack?: string, options?: { dryRun?: boolean }): Job;
   getJob(id: string): Job | undefined;
-  /** Resolves when the job is done/failed, or after timeoutMs with its current state (long-poll). */
-  waitJob(id: string, timeoutMs: number): Promise<Job | undefined>;
+  /**
+   * Resolves when the job is done/failed, or after timeoutMs with its current state (long-poll); an aborted
+   * `signal` ends the wait early, with the current state.
+   */
+  waitJob(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Job | undefined>;
   readiness(): Promise<Readiness>;
 }
 

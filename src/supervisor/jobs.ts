@@ -67,22 +67,33 @@ export class JobRegistry {
     }
   }
 
-  /** Resolves when the job finishes, or after timeoutMs with its state then. */
-  wait(id: string, timeoutMs: number): Promise<Job | undefined> {
+  /**
+   * Resolves when the job finishes, or after timeoutMs (or when `signal` aborts: the client went away, stackd
+   * closes its API) with its state then. An ended wait leaves no waiter or timer behind.
+   */
+  wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Job | undefined> {
     const j = this.jobs.get(id);
     if (!j) return Promise.resolve(undefined);
-    if (j.status === 'done' || j.status === 'failed' || timeoutMs <= 0) return Promise.resolve({ ...j });
+    if (j.status === 'done' || j.status === 'failed' || timeoutMs <= 0 || signal?.aborted) return Promise.resolve({ ...j });
     return new Promise((resolve) => {
       const set = this.waiters.get(id) ?? new Set();
       this.waiters.set(id, set);
-      const done = (job: Job) => {
+      const end = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', stop);
+        set.delete(done);
+        if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
+      };
+      const done = (job: Job) => {
+        end();
         resolve(job);
       };
-      const timer = setTimeout(() => {
-        set.delete(done);
+      const stop = () => {
+        end();
         resolve(this.get(id));
-      }, timeoutMs);
+      };
+      const timer = setTimeout(stop, timeoutMs);
+      signal?.addEventListener('abort', stop, { once: true });
       set.add(done);
     });
   }

@@ -6,6 +6,8 @@ export interface StackObservation {
   containers: ObservedContainer[];
   /** epoch ms of the last container listing; undefined until podman answered once */
   observedAt?: number;
+  /** the trust ledger's number of that listing's start (supervisor/trust-ledger.ts); undefined without a ledger */
+  listedSeq?: number;
   model?: ComposeModel;
   modelFingerprint?: string;
   lastResult?: ReconcileResult;

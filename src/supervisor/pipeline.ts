@@ -16,6 +16,7 @@ import { ProviderGate } from './provider-gate.js';
 import { StatusFeed } from './status-feed.js';
 import { Reconciler, type ReconcilerDeps } from './reconciler.js';
 import { Supervisor, type SupervisorDeps } from './supervisor.js';
+import { TrustLedger } from './trust-ledger.js';
 import { Updater, type ReferenceChecker, type UpdaterDeps } from './updater.js';
 
 export interface PipelineDeps {
@@ -82,7 +83,10 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     ...(deps.onViolation ? { onViolation: deps.onViolation } : {}),
     ...(deps.onTimersRemoved ? { onTimersRemoved: deps.onTimersRemoved } : {}),
   });
+  // one ledger: the reconciler numbers its lists, the supervisor its events and the stream's state
+  const trust = new TrustLedger();
   const reconciler = new Reconciler({
+    trust,
     compose: deps.compose, podman: deps.podman, files: deps.files, store, childEnv: deps.childEnv, now,
     sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
     composeProvider: () => providerGate.current(),
@@ -109,7 +113,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
   const feed = new StatusFeed({ list: () => supervisor.listStacks() });
   const supervisor = new Supervisor({
     onStatusChange: () => feed.poke(),
-    config: deps.config, reconciler, store, podman: deps.podman, stateStore: deps.stateStore, logger: deps.logger, now,
+    config: deps.config, reconciler, store, podman: deps.podman, stateStore: deps.stateStore, logger: deps.logger, now, trust,
     composeProvider: () => providerGate.last(),
     tasks: {
       ...housekeeping.tasks,

@@ -14,6 +14,7 @@ import { upWithRepairs } from './compose-up.js';
 import { removeProjectContainer } from './remove-container.js';
 import type { ComposeOutcome, ComposePort, ComposeProviderVerdict, ComposeSpec, FilesPort, PodmanPort } from './ports.js';
 import { readStackInputs, type StackInputs } from './stack-inputs.js';
+import type { TrustLedger } from './trust-ledger.js';
 
 export interface ReconcilerDeps {
   compose: ComposePort;
@@ -32,6 +33,16 @@ export interface ReconcilerDeps {
   onInputs?: (stack: string, redact: (text: string) => string) => void;
   /** after every reconcile (asks for the healthcheck-timer GC, which runs once reconciles are quiet) */
   after: (stack: StackConfig, log: Logger) => Promise<void>;
+  /** whether the event-fed view of a project may stand in for a list (absent: it never does) */
+  trust?: Pick<TrustLedger, 'listStarted' | 'verdict'>;
+}
+
+export interface ReconcileOptions {
+  /**
+   * May the event-fed view decide that an `up` has nothing to do, without a list (when the ledger trusts it)?
+   * Only for runs that answer requests: the periodic resync and every other trigger list podman.
+   */
+  trustObserved?: boolean;
 }
 
 /** What preflight changed when it did not fail (undefined: nothing): removed containers must be listed again. */
@@ -60,7 +71,7 @@ const STOP_TIMEOUT_S = 10;
 export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  async reconcile(stack: StackConfig, desired: DesiredState, log: Logger): Promise<ReconcileResult> {
+  async reconcile(stack: StackConfig, desired: DesiredState, log: Logger, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
     const startedAt = this.deps.now();
     let outcome: Outcome;
     try {
@@ -71,14 +82,15 @@ export class Reconciler {
           reason: `stack "${stack.name}": not touched: ${provider.detail}`,
         };
       } else if (desired === 'running') {
-        outcome = await this.bringUp(stack, log);
+        outcome = await this.bringUp(stack, log, opts.trustObserved ?? false);
       } else {
         outcome = await this.bringDown(stack, desired, log);
       }
     } catch (err) {
       outcome = { reasonCode: errorCode(err) === 'STACKD_PODMAN_UNREACHABLE' ? 'podman-unreachable' : 'internal', reason: `stack "${stack.name}": ${errorMessage(err)}` };
     }
-    // a skipped reconcile changed nothing and has just listed the project: no second list, no timer GC
+    // a skipped reconcile changed nothing and has just listed the project (or trusted its event-fed view): no
+    // second list, no timer GC
     if (outcome !== 'skipped') {
       await this.observe(stack).catch((err: unknown) => log.warn({ err }, 'could not observe containers after reconcile'));
       await this.deps.after(stack, log).catch((err: unknown) => log.warn({ err }, 'post-reconcile cleanup failed'));
@@ -134,10 +146,26 @@ export class Reconciler {
   }
 
   async observeProject(name: string, project: string): Promise<ObservedContainer[]> {
+    // numbered when it begins: an event that arrives while podman answers makes the answer untrusted
+    const listedSeq = this.deps.trust?.listStarted();
     const raw = await this.deps.podman.listProjectContainers(project);
     const containers = selectProjectContainers(parseContainerList(raw), project);
-    this.deps.store.update(name, { containers, observedAt: this.deps.now() });
+    this.deps.store.update(name, { containers, observedAt: this.deps.now(), ...(listedSeq === undefined ? {} : { listedSeq }) });
     return containers;
+  }
+
+  /**
+   * The stack's containers as the event-fed view has them, when the ledger trusts that view as much as a list
+   * (core/observed-trust.ts); else undefined.
+   */
+  private trustedContainers(stack: StackConfig, log: Logger): ObservedContainer[] | undefined {
+    const obs = this.deps.store.get(stack.name);
+    const verdict = this.deps.trust?.verdict(stack.project, obs.listedSeq);
+    if (!verdict?.trusted) {
+      if (verdict) log.debug({ why: verdict.why }, 'observed containers not trusted; listing the project');
+      return undefined;
+    }
+    return obs.containers;
   }
 
   private finish(name: string, startedAt: number, result: ResultKind, failure?: Failure): ReconcileResult {
@@ -160,7 +188,7 @@ export class Reconciler {
     else log.info(line, 'reconciled');
   }
 
-  private async bringUp(stack: StackConfig, log: Logger): Promise<Outcome> {
+  private async bringUp(stack: StackConfig, log: Logger, trustObserved: boolean): Promise<Outcome> {
     const missing = await this.waitForEnvFiles(stack);
     if (missing) {
       return {
@@ -179,18 +207,26 @@ export class Reconciler {
     const modelOrFailure = await this.resolveModel(stack, spec, inputs);
     if ('reasonCode' in modelOrFailure) return modelOrFailure;
 
+    const upToDate = (containers: ObservedContainer[]) => {
+      const obs = this.deps.store.get(stack.name);
+      return isUpToDate({
+        fingerprint: obs.modelFingerprint, upFingerprint: obs.upFingerprint, lastResultFailed: obs.lastResult?.result === 'failed',
+        expected: expectedServices(modelOrFailure), containers,
+      });
+    };
+    // A requested `up` takes the event-fed view instead of a list when it is trusted AND says there is nothing
+    // to do; when it says there is work, the decision is made on a fresh list, as it always was.
+    const known = trustObserved ? this.trustedContainers(stack, log) : undefined;
+    const fromEvents = known !== undefined && upToDate(known);
     // Preflight first: it may remove drifted or stale containers, which then makes `up` necessary.
-    let containers = await this.observe(stack);
+    let containers = fromEvents ? known : await this.observe(stack);
     const pre = await this.deps.preflight(stack, modelOrFailure, containers, log);
     if (pre && 'reasonCode' in pre) return { reasonCode: pre.reasonCode, reason: redact(pre.reason) };
-    // listed again only when preflight removed something: a skipped reconcile lists the project once
-    if (pre && pre.removed > 0) containers = await this.observe(stack);
-    const obs = this.deps.store.get(stack.name);
-    if (isUpToDate({
-      fingerprint: obs.modelFingerprint, upFingerprint: obs.upFingerprint, lastResultFailed: obs.lastResult?.result === 'failed',
-      expected: expectedServices(modelOrFailure), containers,
-    })) {
-      log.info('up to date; compose not run');
+    // listed again only when preflight removed something: a skipped reconcile lists the project once (or never)
+    const relist = pre !== undefined && pre.removed > 0;
+    if (relist) containers = await this.observe(stack);
+    if (upToDate(containers)) {
+      log.info({ observed: fromEvents && !relist ? 'events' : 'listed' }, 'up to date; compose not run');
       return 'skipped';
     }
     log.info({ verb: 'up', project: stack.project }, 'compose run');

@@ -23,10 +23,13 @@ import type { ComposeProviderVerdict, PodmanPort, StateStore } from './ports.js'
 import { ReconcileQueue, type RunContext } from './reconcile-queue.js';
 import { isLockContention, nextConcurrency, type PodmanPace } from '../core/adaptive-concurrency.js';
 import type { Reconciler } from './reconciler.js';
+import type { TrustLedger } from './trust-ledger.js';
 
 export interface SupervisorDeps {
   config: Config;
   reconciler: Pick<Reconciler, 'reconcile' | 'retire' | 'observe' | 'observeProject'>;
+  /** told of the event stream's state and of events that re-list a project (absent: the view is never trusted) */
+  trust?: Pick<TrustLedger, 'stream' | 'event'>;
   store: ObservedStore;
   podman: Pick<PodmanPort, 'ping'>;
   stateStore: StateStore;
@@ -294,8 +297,8 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     return this.jobs.get(id);
   }
 
-  waitJob(id: string, timeoutMs: number): Promise<Job | undefined> {
-    return this.jobs.wait(id, timeoutMs);
+  waitJob(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Job | undefined> {
+    return this.jobs.wait(id, timeoutMs, signal);
   }
 
   async readiness(): Promise<Readiness> {
@@ -329,7 +332,16 @@ export class Supervisor implements SupervisorApi, Lifecycle {
   /** Whether a podman event of the project can change what stackd shows (src/core/event-news.ts). */
   eventIsNews(ev: unknown, project: string): boolean {
     const s = this.config.stacks.find((x) => x.project === project);
-    return s === undefined || eventIsNews(ev, this.deps.store.get(s.name).containers);
+    if (s === undefined) return true;
+    const news = eventIsNews(ev, this.deps.store.get(s.name).containers);
+    // the view of the project is not trusted again until a list that begins after this event (its re-list)
+    if (news) this.deps.trust?.event(project);
+    return news;
+  }
+
+  /** The podman event stream answered (true) or was lost (false): whether event-fed views can be trusted. */
+  eventStream(up: boolean): void {
+    this.deps.trust?.stream(up);
   }
 
   /**
@@ -409,7 +421,9 @@ export class Supervisor implements SupervisorApi, Lifecycle {
     if (stack) {
       const desired = this.desiredOf(stack.name);
       log.info({ desired, sources: ctx.sources, attempt: ctx.attempt }, 'reconcile');
-      return this.deps.reconciler.reconcile(stack, desired, log);
+      // only a run that answers requests alone may trust the event-fed view (reconciler.ts, core/observed-trust.ts)
+      const trustObserved = ctx.sources.every((source) => source === 'request');
+      return this.deps.reconciler.reconcile(stack, desired, log, { trustObserved });
     }
     if (rec?.unconfigured && !rec.unconfigured.done) {
       log.info({ action: rec.unconfigured.action, project: rec.project, sources: ctx.sources, attempt: ctx.attempt }, 'retiring a stack that left the config');

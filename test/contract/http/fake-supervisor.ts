@@ -70,20 +70,28 @@ export class FakeSupervisor implements SupervisorApi {
     return this.jobs.get(id);
   }
 
-  waitJob(id: string, requestedMs: number): Promise<Job | undefined> {
+  waitJob(id: string, requestedMs: number, signal?: AbortSignal): Promise<Job | undefined> {
     this.waitCalls++;
     this.waitRequests.push(requestedMs);
     const timeoutMs = Math.min(requestedMs, this.maxWaitMs);
     const job = this.jobs.get(id);
-    if (!job || job.status === 'done' || job.status === 'failed') return Promise.resolve(job);
+    if (!job || job.status === 'done' || job.status === 'failed' || signal?.aborted) return Promise.resolve(job);
     return new Promise((resolve) => {
-      const done = () => { clearTimeout(timer); resolve(this.jobs.get(id)); };
-      const timer = setTimeout(() => {
-        this.#waiters.set(id, (this.#waiters.get(id) ?? []).filter((w) => w !== done));
+      const end = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', end);
+        this.#waiters.set(id, (this.#waiters.get(id) ?? []).filter((w) => w !== end));
         resolve(this.jobs.get(id));
-      }, timeoutMs);
-      this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), done]);
+      };
+      const timer = setTimeout(end, timeoutMs);
+      signal?.addEventListener('abort', end, { once: true });
+      this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), end]);
     });
+  }
+
+  /** waits (POST ?wait= or GET long-polls) not yet answered */
+  get openWaits(): number {
+    return [...this.#waiters.values()].reduce((n, ws) => n + ws.length, 0);
   }
 
   finish(id: string, patch: Partial<Job>): void {

@@ -145,6 +145,25 @@ describe('wait', () => {
     expect(settled?.status).toBe('running');
   });
 
+  it('an aborted signal ends the wait at once with the job as it is, and leaves no waiter or timer behind', async () => {
+    vi.useFakeTimers();
+    const { jobs } = registry();
+    const j = jobs.create('up', 'app');
+    const ac = new AbortController();
+    const waiting = jobs.wait(j.id, 3_600_000, ac.signal);
+    const other = jobs.wait(j.id, 3_600_000);
+    ac.abort();
+    expect(await waiting).toMatchObject({ id: j.id, status: 'queued' });
+    expect(vi.getTimerCount()).toBe(1); // the other wait's
+    jobs.update(j.id, { status: 'done' });
+    expect(await other).toMatchObject({ status: 'done' });
+    expect(vi.getTimerCount()).toBe(0);
+    // a signal aborted before the call answers at once
+    const k = jobs.create('stop', 'app');
+    expect(await jobs.wait(k.id, 60_000, AbortSignal.abort())).toMatchObject({ status: 'queued' });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it.each([
     { what: 'an unknown id', make: (_jobs: JobRegistry) => 'nope', timeoutMs: 60_000, expected: undefined },
     { what: 'a finished job', make: (jobs: JobRegistry) => { const j = jobs.create('gc'); jobs.update(j.id, { status: 'failed', error: 'x' }); return j.id; }, timeoutMs: 60_000, expected: 'failed' },

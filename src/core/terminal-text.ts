@@ -4,6 +4,8 @@
 // character. So stackctl removes every control sequence and control character but \n and \t, AFTER the JSON is
 // decoded: in stackd's bytes an escape is the six characters "\u001b", harmless until JSON.parse makes it one.
 // The client cleans every answer; the renderer cleans again what it prints (it may be handed data from elsewhere).
+// stackd's own text answers (POST /v1/stacks/NAME/up?wait= with Accept: text/plain, read by curl into the journal
+// or a terminal) go through the same function, so the two never disagree about what is stripped.
 
 // ESC or its C1 form, then: a CSI sequence; an OSC/DCS/SOS/PM/APC string up to BEL or ST (or the end of the
 // text, when unterminated); or a two-character escape (ESC c, ESC 7, ESC ( B ...).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stripControls, stripControlsDeep } from '../../../src/cli/terminal-text.js';
+import { stripControls, stripControlsDeep } from '../../../src/core/terminal-text.js';
 
 // Anything a terminal would act on: C0 but \n and \t, DEL, C1.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
