@@ -70,7 +70,7 @@ let
   # what the journal shows): 200 ok, 502 failed, 504 still running; --fail-with-body fails the unit with stackd's
   # line. curl gives up 30 s after the wait, systemd a minute after it, so stackd's line comes first.
   curlCall = name: action: waitSec:
-    "${cfg.curl}/bin/curl --silent --show-error --fail-with-body --max-time ${toString (waitSec + 30)}"
+    "${cfg.curl}/bin/curl --silent --show-error --fail-with-body --no-buffer --max-time ${toString (waitSec + 30)}"
     + " --unix-socket ${apiSocket} -H \"Accept: text/plain\" -X POST http://stackd/v1/stacks/${name}/${action}?wait=${toString (waitSec * 1000)}";
 
   stackUnit = name: s: lib.nameValuePair (unitBase s.unit) {

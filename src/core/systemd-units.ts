@@ -107,14 +107,16 @@ function stackctlLine(o: UnitRenderOptions, args: string[]): string {
  * One request to stackd's socket that holds until the job's verdict or `waitMs` (stackd's answer: 200 done,
  * 502 failed, 504 still running; with Accept: text/plain one line, the one `stackctl up` prints). curl prints
  * it (stdout: the journal) and --fail-with-body exits 22 on 400 and up, so the unit fails with stackd's line.
- * --max-time is CURL_GRACE_MS above the wait: curl only gives up when stackd never answers.
+ * --no-buffer: that line is written as it arrives, before curl's own error line (stderr is unbuffered; a
+ * buffered stdout came out after it). --max-time is CURL_GRACE_MS above the wait: curl only gives up when stackd
+ * never answers.
  */
 function curlLine(o: UnitRenderOptions, curl: string, stack: string, action: 'up' | 'stop', waitMs: number): string {
   // `%t` is a specifier systemd expands (the runtime dir), so it is written as it is, not quoted
   const socket = o.socket !== undefined ? quoteExecArg(o.socket) : DEFAULT_UNIT_SOCKET;
   const url = `http://stackd/v1/stacks/${encodeURIComponent(stack)}/${action}?wait=${waitMs}`;
   return [
-    quoteExecArg(curl), '--silent', '--show-error', '--fail-with-body', '--max-time', String(Math.ceil((waitMs + CURL_GRACE_MS) / 1000)),
+    quoteExecArg(curl), '--silent', '--show-error', '--fail-with-body', '--no-buffer', '--max-time', String(Math.ceil((waitMs + CURL_GRACE_MS) / 1000)),
     '--unix-socket', socket, '-H', quoteExecArg('Accept: text/plain'), '-X', 'POST', quoteExecArg(url),
   ].join(' ');
 }

@@ -135,7 +135,7 @@ describe.skipIf(skip !== undefined).each([
         upTimeoutMs: 15 * 60_000, stopTimeoutMs: 5 * 60_000,
       });
       expect(run(ev.userUnits[s.unit] ?? '')).toEqual(run(generated.text));
-      expect(ev.userUnits[s.unit]).toContain(`ExecStart=/usr/bin/curl --silent --show-error --fail-with-body --max-time 930 --unix-socket %t/stackd/stackd.sock -H "Accept: text/plain" -X POST http://stackd/v1/stacks/${s.name}/up?wait=900000`);
+      expect(ev.userUnits[s.unit]).toContain(`ExecStart=/usr/bin/curl --silent --show-error --fail-with-body --no-buffer --max-time 930 --unix-socket %t/stackd/stackd.sock -H "Accept: text/plain" -X POST http://stackd/v1/stacks/${s.name}/up?wait=900000`);
     }
     expect(ev.userUnits['stackd.socket']).toContain('ListenStream=%t/stackd/stackd.sock');
     // the update service stays on stackctl (it prints a table and runs for long)

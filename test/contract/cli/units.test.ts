@@ -92,7 +92,7 @@ describe('stackctl units', () => {
     let noCurl: string;
     const NO_CURL_LINE = 'stackctl: no curl on PATH, so the stack units run stackctl (a node process per stack at every start); install curl or pass --curl PATH, then run stackctl units again\n';
     const curlUp = (curl: string, socket: string, stack: string) =>
-      `ExecStart=${curl} --silent --show-error --fail-with-body --max-time 930 --unix-socket ${socket} -H "Accept: text/plain" -X POST http://stackd/v1/stacks/${stack}/up?wait=900000`;
+      `ExecStart=${curl} --silent --show-error --fail-with-body --no-buffer --max-time 930 --unix-socket ${socket} -H "Accept: text/plain" -X POST http://stackd/v1/stacks/${stack}/up?wait=900000`;
 
     beforeAll(async () => {
       await writeFile(config, stacksYaml(['alpha']));

@@ -44,7 +44,7 @@ describe('renderStackUnit', () => {
     expect(directives(renderStackUnit({ name: 'example', unit: 'example.service' }, { ...opts, curl: '/usr/bin/curl' }).text)).toEqual(shipped);
   });
 
-  const curl = '/usr/bin/curl --silent --show-error --fail-with-body';
+  const curl = '/usr/bin/curl --silent --show-error --fail-with-body --no-buffer';
   const accept = '-H "Accept: text/plain" -X POST';
   it.each<[string, Partial<UnitRenderOptions>, string[]]>([
     ['the default socket: stackd.socket\'s, %t unquoted (systemd expands it)', {}, [
@@ -63,7 +63,7 @@ describe('renderStackUnit', () => {
       `ExecStart=${curl} --max-time 930 --unix-socket "/srv/a\\"b\\\\c.sock" ${accept} http://stackd/v1/stacks/immich/up?wait=900000`,
     ]],
     ['a curl path with a space', { curl: '/opt/my tools/curl' }, [
-      'ExecStart="/opt/my tools/curl" --silent --show-error --fail-with-body --max-time 930 --unix-socket %t/stackd/stackd.sock -H "Accept: text/plain" -X POST http://stackd/v1/stacks/immich/up?wait=900000',
+      'ExecStart="/opt/my tools/curl" --silent --show-error --fail-with-body --no-buffer --max-time 930 --unix-socket %t/stackd/stackd.sock -H "Accept: text/plain" -X POST http://stackd/v1/stacks/immich/up?wait=900000',
     ]],
     ['other deadlines: the wait is the timeout, --max-time 30 s more, systemd a minute more', { upTimeoutMs: 30 * 60_000, stopTimeoutMs: 90_000 }, [
       `ExecStart=${curl} --max-time 1830 --unix-socket %t/stackd/stackd.sock ${accept} http://stackd/v1/stacks/immich/up?wait=1800000`,
