@@ -1,6 +1,7 @@
 // The built daemon (dist/main.js) and CLI as the owner runs them, on the real lab (issue 9, benchmarks 2 and 3):
-// - no-op resync: N stacks up and unchanged; `stackctl up NAME` for each, one after the other, as the stack
-//   units do, vs N raw no-op `podman compose up -d` in the same run (goal: ≤ 0.05×);
+// - no-op resync: N stacks up and unchanged; for each, one after the other, `stackctl up NAME` and the stack
+//   units' one request (a spawned curl: POST /v1/stacks/NAME/up?wait= with Accept: text/plain over the unix
+//   socket), vs N raw no-op `podman compose up -d` in the same run (goal: ≤ 0.05×);
 // - detection latency: `podman kill` of a converged stack's healthchecked container (a service without
 //   restart policy or healthcheck counts as a one-shot, and an exited one-shot is not repaired by `up`) → that stack not `converged` in
 //   /v1/stacks (polled every 5 ms), over TRIALS kills; measured from the moment `podman kill` returned (podman
@@ -60,7 +61,15 @@ try {
     stackctlMs.push(performance.now() - t0);
     if (r.exitCode !== 0) throw new Error(`stackctl up ${n} failed: ${r.stderr}`);
   }
-  // the daemon's own part of each: the skipped reconcile's duration, as the periodic resync pays it (no CLI)
+  // what the stack units run: one curl, the verdict line on stdout, exit 0 only on 2xx (--fail-with-body)
+  const curlMs: number[] = [];
+  for (const n of names) {
+    const t0 = performance.now();
+    const r = await sh(['curl', '-sS', '--fail-with-body', '--unix-socket', api, '-H', 'Accept: text/plain', '-X', 'POST', `http://stackd/v1/stacks/${n}/up?wait=900000`]);
+    curlMs.push(performance.now() - t0);
+    if (r.exitCode !== 0 || !r.stdout.startsWith(`up ${n}: skipped`)) throw new Error(`curl up ${n}: exit ${r.exitCode}: ${r.stdout}${r.stderr}`);
+  }
+  // the daemon's own part of each: the skipped reconcile's duration (the last is curl's requested up)
   const listed = JSON.parse((await d.get('/v1/stacks')).body) as { stacks: { lastResult?: { result: string; durationMs: number } }[] };
   const skippedMs = listed.stacks.flatMap((x) => (x.lastResult?.result === 'skipped' ? [x.lastResult.durationMs] : []));
   const rawMs: number[] = [];
@@ -74,7 +83,7 @@ try {
   const afterKillMs: number[] = [];
   const afterEventMs: number[] = [];
   const fromSpawnMs: number[] = [];
-  const noopDone = { stackctlUp: stats(stackctlMs), rawComposeUp: stats(rawMs) };
+  const noopDone = { stackctlUp: stats(stackctlMs), curlWaitUp: stats(curlMs), rawComposeUp: stats(rawMs) };
   process.stderr.write(`no-op: ${JSON.stringify(noopDone)}\n`);
   const notBack: string[] = [];
   for (let i = 0; i < TRIALS; i++) {
@@ -101,6 +110,7 @@ try {
   }
 
   const ctl = stats(stackctlMs);
+  const curl = stats(curlMs);
   const raw = stats(rawMs);
   const results = {
     bench: 'daemon',
@@ -108,10 +118,12 @@ try {
     date: new Date().toISOString(),
     machine: { cores: availableParallelism(), loadAverage: { start: loadStart, end: loadAverage() } },
     noop: {
-      what: `no-op resync: stackctl up NAME for each of ${N} unchanged stacks, one after the other, vs ${N} raw no-op podman compose up -d`,
+      what: `no-op resync: for each of ${N} unchanged stacks, one after the other, stackctl up NAME, then the units' curl POST ?wait= (Accept: text/plain), vs ${N} raw no-op podman compose up -d`,
       stackctlUp: ctl, rawComposeUp: raw, ratio: Number((ctl.totalMs / raw.totalMs).toFixed(3)),
+      curlWaitUp: { ...curl, ratio: Number((curl.totalMs / raw.totalMs).toFixed(3)),
+        what: 'curl -sS --fail-with-body --unix-socket API -H "Accept: text/plain" -X POST http://stackd/v1/stacks/NAME/up?wait=900000, a spawned process per stack, as the stack units run it' },
       skippedReconcile: { ...stats(skippedMs), stacks: skippedMs.length, ratioToRaw: Number((stats(skippedMs).totalMs / raw.totalMs).toFixed(3)),
-        what: 'the daemon\'s part alone (lastResult.durationMs of the skipped reconciles): what the periodic resync pays per unchanged stack' },
+        what: 'the daemon\'s part alone (lastResult.durationMs of the skipped reconciles, the curl runs\'; 1 ms resolution): a requested up of an unchanged stack' },
     },
     detection: {
       what: `${TRIALS} × podman kill of a converged stack's web container → that stack not converged in GET /v1/stacks (polled every 5 ms)`,

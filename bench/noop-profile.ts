@@ -20,6 +20,7 @@ import { EventWatcher } from '../src/supervisor/event-watcher.js';
 import { buildPipeline } from '../src/supervisor/pipeline.js';
 import { readStackInputs } from '../src/supervisor/stack-inputs.js';
 import { loadAverage, PODMAN_SOCKET, writeResults } from './lab-daemon.js';
+import { timed, type TimedCall } from './timed.js';
 import { benchConfig, COMPOSE } from './workload.js';
 
 const N = Number(process.argv[2] ?? 3);
@@ -34,24 +35,7 @@ for (const n of names) {
   await writeFile(file(n), COMPOSE);
 }
 
-const calls: { port: string; method: string; ms: number }[] = [];
-/** The same object, every method call timed into `calls`. */
-function timed<T extends object>(port: string, target: T): T {
-  return new Proxy(target, {
-    get(t, key, receiver) {
-      const v: unknown = Reflect.get(t, key, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        const t0 = performance.now();
-        const out: unknown = (v as (...a: unknown[]) => unknown).apply(t, args);
-        const record = () => calls.push({ port, method: String(key), ms: performance.now() - t0 });
-        if (out instanceof Promise) return out.finally(record);
-        record();
-        return out;
-      };
-    },
-  });
-}
+const calls: TimedCall[] = [];
 
 const stateFile = join(dir, 'state.json');
 const config = benchConfig({ socket: PODMAN_SOCKET, dir, stateFile, concurrency: 1, names, composeFile: file });
@@ -61,10 +45,10 @@ let saves = 0;
 const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
 const { supervisor, housekeeping } = buildPipeline({
   config, logger, childEnv: env,
-  podman: timed('podman', podman),
-  compose: timed('compose', new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: PODMAN_SOCKET, parentEnv: process.env, env, run: runProcess })),
-  files: timed('files', stackFiles),
-  systemctl: timed('systemctl', new Systemctl({ parentEnv: process.env })),
+  podman: timed(calls, 'podman', podman),
+  compose: timed(calls, 'compose', new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: PODMAN_SOCKET, parentEnv: process.env, env, run: runProcess })),
+  files: timed(calls, 'files', stackFiles),
+  systemctl: timed(calls, 'systemctl', new Systemctl({ parentEnv: process.env })),
   stateStore: { load: (projectOf) => loadState(stateFile, projectOf), save: (st) => { saves++; return saveState(stateFile, st); } },
   probeComposeProvider: async () => ({ ok: true, provider: 'docker-compose', version: '', detail: 'assumed by the bench' }),
 });

@@ -14,6 +14,7 @@ import { buildChildEnv, runProcess } from '../src/adapters/process-runner.js';
 import { loadState, saveState } from '../src/adapters/state-file.js';
 import { Systemctl } from '../src/adapters/systemctl.js';
 import { buildPipeline } from '../src/supervisor/pipeline.js';
+import { timed, type TimedCall } from './timed.js';
 import { benchConfig, COMPOSE } from './workload.js';
 
 const socket = join(process.env['XDG_RUNTIME_DIR'] ?? `/run/user/${process.getuid?.()}`, 'podman/podman.sock');
@@ -30,25 +31,8 @@ for (const path of ['/v1.41/info', '/v1.41/version']) {
   });
 }
 const env = buildChildEnv(process.env, { podmanSocket: relay.path });
-const calls: { port: string; method: string; ms: number }[] = [];
+const calls: TimedCall[] = [];
 
-/** The same object, every method call timed into `calls`. */
-function timed<T extends object>(port: string, target: T): T {
-  return new Proxy(target, {
-    get(t, key, receiver) {
-      const v: unknown = Reflect.get(t, key, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        const t0 = performance.now();
-        const out: unknown = (v as (...a: unknown[]) => unknown).apply(t, args);
-        const record = () => calls.push({ port, method: String(key), ms: performance.now() - t0 });
-        if (out instanceof Promise) return out.finally(record);
-        record();
-        return out;
-      };
-    },
-  });
-}
 
 const name = 'bhp-0';
 await writeFile(join(dir, 'compose.yml'), COMPOSE);
@@ -57,10 +41,10 @@ const config = benchConfig({ socket, dir, stateFile, concurrency: 1, names: [nam
 const podman = new PodmanClient({ socketPath: socket });
 const { supervisor } = buildPipeline({
   config, logger: pino({ level: 'warn' }), childEnv: env,
-  podman: timed('podman API', podman),
-  compose: timed('compose', new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: relay.path, parentEnv: process.env, env, run: runProcess })),
-  files: timed('files', { exists: (p: string) => access(p).then(() => true, () => false), readText: (p: string) => readFile(p, 'utf8').catch(() => null) }),
-  systemctl: timed('systemctl', new Systemctl({ parentEnv: process.env })),
+  podman: timed(calls, 'podman API', podman),
+  compose: timed(calls, 'compose', new ComposeRunner({ command: ['podman', 'compose'], podmanSocket: relay.path, parentEnv: process.env, env, run: runProcess })),
+  files: timed(calls, 'files', { exists: (p: string) => access(p).then(() => true, () => false), readText: (p: string) => readFile(p, 'utf8').catch(() => null) }),
+  systemctl: timed(calls, 'systemctl', new Systemctl({ parentEnv: process.env })),
   stateStore: { load: (projectOf) => loadState(stateFile, projectOf), save: (st) => saveState(stateFile, st) },
   probeComposeProvider: async () => ({ ok: true, provider: 'docker-compose', version: '', detail: 'assumed by the bench' }),
 });

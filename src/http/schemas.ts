@@ -73,6 +73,17 @@ export const JobSchema = Type.Object({
 
 export const JobEnvelopeSchema = Type.Object({ job: JobSchema });
 
+/**
+ * A waiting stack action's answer (200, 502, 504): {job}, or with `Accept: text/plain` one newline-terminated
+ * line (core/verdict.ts words it). stackctl reads only the JSON one (answers.ts isJobEnvelope).
+ */
+export const JobOrVerdictLine = {
+  content: {
+    'application/json': { schema: JobEnvelopeSchema },
+    'text/plain': { schema: Type.String() },
+  },
+};
+
 export const ReadinessSchema = Type.Object({
   ready: Type.Boolean(),
   podman: Type.Object({

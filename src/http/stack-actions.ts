@@ -8,25 +8,16 @@
 // follow it); otherwise the body is {job}. Errors keep the API's JSON error shape.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
 import { StackdError } from '../core/errors.js';
 import type { Job } from '../core/job.js';
 import { isPending, noVerdictText, oneLine, renderVerdict, succeeded } from '../core/verdict.js';
 import type { StackAction, SupervisorApi } from '../supervisor/api.js';
 import { prefersText } from './accept.js';
 import { BadRequestError } from './errors.js';
-import { ErrorBodySchema, JobEnvelopeSchema, JobQuerySchema, MAX_ACTION_WAIT_MS, StackParamsSchema } from './schemas.js';
+import { ErrorBodySchema, JobEnvelopeSchema, JobOrVerdictLine, JobQuerySchema, MAX_ACTION_WAIT_MS, StackParamsSchema } from './schemas.js';
 import { parseWaitParam, waitParamMessage } from './wait-param.js';
 
 const STACK_ACTIONS: readonly StackAction[] = ['up', 'stop', 'down'];
-
-/** The JSON {job}, or (Accept: text/plain) one line of text. */
-const jobOrLine = {
-  content: {
-    'application/json': { schema: JobEnvelopeSchema },
-    'text/plain': { schema: Type.String() },
-  },
-};
 
 /** stackd began to close while the request waited: the job will not run in this process. */
 export class StoppedBeforeVerdictError extends StackdError {
@@ -50,7 +41,7 @@ export function registerStackActions(app: FastifyInstance, supervisor: Superviso
       schema: {
         params: StackParamsSchema,
         querystring: JobQuerySchema,
-        response: { 202: JobEnvelopeSchema, 200: jobOrLine, 502: jobOrLine, 504: jobOrLine, ...errors },
+        response: { 202: JobEnvelopeSchema, 200: JobOrVerdictLine, 502: JobOrVerdictLine, 504: JobOrVerdictLine, ...errors },
       },
     }, async (req, reply) => {
       const { name } = req.params;
