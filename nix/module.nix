@@ -11,15 +11,17 @@
 #   };
 #
 # It writes stackd's config as JSON (which is YAML) to a stable path stackd re-reads when it changes, installs
-# the user units stackd.socket / stackd.service, one thin user unit per enabled stack (it only asks stackd:
-# `stackctl up|stop NAME`), and per stack with secrets a root `<stack>-secrets.service` that decrypts the env
+# the user units stackd.socket / stackd.service, one thin user unit per enabled stack (it only asks stackd, with
+# one curl over the API socket that holds until the verdict: no node process per stack at a rebuild), and per stack with secrets a root `<stack>-secrets.service` that decrypts the env
 # files into /run/user/<uid>/secrets (0600), creates the data dirs and bounces the stack's user unit. A rebuild
 # that changes a compose or secrets file restarts that stack's units (restartTriggers); nothing else restarts.
-{ config, lib, ... }:
+{ config, lib, pkgs, ... }:
 let
   inherit (lib) mkOption mkEnableOption mkIf types;
   cfg = config.services.stackd;
   runtimeDir = "/run/user/${toString cfg.uid}";
+  # where stackd.socket listens; %t is the user manager's runtime dir
+  apiSocket = "%t/stackd/stackd.sock";
   secretsDir = "${runtimeDir}/secrets";
   unitBase = unit: lib.removeSuffix ".service" unit;
   enabled = lib.filterAttrs (name: _: lib.elem name cfg.enabledStacks) cfg.stacks;
@@ -64,6 +66,13 @@ let
   configJson = lib.recursiveUpdate cfg.settings { stacks = lib.mapAttrsToList stackJson enabled; };
   configFile = "stackd/stackd.json";
 
+  # One request to stackd that holds until the verdict or the wait (systemd/example-stack.service says why and
+  # what the journal shows): 200 ok, 502 failed, 504 still running; --fail-with-body fails the unit with stackd's
+  # line. curl gives up 30 s after the wait, systemd a minute after it, so stackd's line comes first.
+  curlCall = name: action: waitSec:
+    "${cfg.curl}/bin/curl --silent --show-error --fail-with-body --no-buffer --max-time ${toString (waitSec + 30)}"
+    + " --unix-socket ${apiSocket} -H \"Accept: text/plain\" -X POST http://stackd/v1/stacks/${name}/${action}?wait=${toString (waitSec * 1000)}";
+
   stackUnit = name: s: lib.nameValuePair (unitBase s.unit) {
     description = "compose stack \"${name}\", supervised by stackd";
     wants = [ "stackd.service" ];
@@ -73,11 +82,10 @@ let
     serviceConfig = {
       Type = "oneshot";
       RemainAfterExit = true;
-      # a little longer than stackctl's own 15-minute deadline, so stackctl reports first
       TimeoutStartSec = "16min";
-      ExecStart = "${bin "stackctl"} up ${name}";
-      ExecReload = "${bin "stackctl"} up ${name}";
-      ExecStop = "${bin "stackctl"} stop ${name} --timeout 5m";
+      ExecStart = curlCall name "up" 900;
+      ExecReload = curlCall name "up" 900;
+      ExecStop = curlCall name "stop" 300;
       TimeoutStopSec = "6min";
     };
   };
@@ -113,6 +121,12 @@ in
     user = mkOption { type = types.str; description = "The user whose rootless podman runs the stacks (and stackd)."; };
     uid = mkOption { type = types.ints.positive; description = "That user's uid (for /run/user/<uid>)."; };
     package = mkOption { type = types.path; description = "The stackd package (bin/stackd, bin/stackctl)."; };
+    curl = mkOption {
+      type = types.path;
+      default = pkgs.curl;
+      defaultText = lib.literalExpression "pkgs.curl";
+      description = "Where bin/curl comes from: the stack units ask stackd's socket with it.";
+    };
     coreutils = mkOption { type = types.path; default = "/run/current-system/sw"; description = "Where bin/install and bin/chown come from."; };
     runuser = mkOption { type = types.str; default = "/run/current-system/sw/bin/runuser"; description = "The runuser binary the secrets units bounce through."; };
     settings = mkOption {
@@ -154,7 +168,7 @@ in
     systemd.user.sockets.stackd = {
       description = "stackd API socket";
       wantedBy = [ "sockets.target" ];
-      socketConfig = { ListenStream = "%t/stackd/stackd.sock"; SocketMode = "0600"; DirectoryMode = "0700"; RemoveOnStop = true; };
+      socketConfig = { ListenStream = apiSocket; SocketMode = "0600"; DirectoryMode = "0700"; RemoveOnStop = true; };
     };
 
     systemd.user.services = {
@@ -188,6 +202,7 @@ in
         description = "stackd: registry updates of the compose stacks (pull by digest, health gate, rollback)";
         wants = [ "stackd.service" ];
         after = [ "stackd.service" ];
+        # stackctl, not curl: it prints the update table and follows a run of hours, once a day
         serviceConfig = { Type = "oneshot"; ExecStart = "${bin "stackctl"} update"; TimeoutStartSec = "2h"; };
       };
     } // lib.mapAttrs' stackUnit enabled;

@@ -51,11 +51,13 @@ Commands:
   import [--from-podman] [DIR…]      print a draft config from the compose labels of podman's containers
                                      and/or directories holding a compose file (guesses marked)
   gc                                 remove orphaned healthcheck timers
-  units [--dir DIR] [--dry-run] [--config PATH] [--daemon-unit NAME]
+  units [--dir DIR] [--dry-run] [--config PATH] [--daemon-unit NAME] [--curl PATH]
                                      write one systemd user unit per configured stack and the update
                                      timer (default dir ~/.config/systemd/user), remove those it wrote
                                      for stacks no longer configured, and say what changed; from the
-                                     config file, without stackd. --socket goes into the units
+                                     config file, without stackd. The stack units ask stackd with curl
+                                     (--curl, default: curl on PATH; without it they run stackctl).
+                                     --socket goes into the units
   update [NAME] [--dry-run]          registry updates of the services labelled io.containers.autoupdate:
                                      check, pull by digest, recreate, health gate, roll back; a table in
                                      podman auto-update's columns; exit 1 when any row failed or rolled
@@ -97,6 +99,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         config: { type: 'string' },
         dir: { type: 'string' },
         'daemon-unit': { type: 'string' },
+        curl: { type: 'string' },
         write: { type: 'boolean', default: false },
         'qualify-images': { type: 'boolean', default: false },
         'from-podman': { type: 'boolean', default: false },
@@ -121,9 +124,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       ...(values.config !== undefined ? { config: values.config } : {}),
       ...(values.socket !== undefined ? { socket: values.socket } : {}),
       ...(values['daemon-unit'] !== undefined ? { daemonUnit: values['daemon-unit'] } : {}),
+      ...(values.curl !== undefined ? { curl: values.curl } : {}),
     });
   }
-  if (values.dir !== undefined || values['daemon-unit'] !== undefined) return usageError(io, '--dir and --daemon-unit apply only to "units"');
+  if (values.dir !== undefined || values['daemon-unit'] !== undefined || values.curl !== undefined) {
+    return usageError(io, '--dir, --daemon-unit and --curl apply only to "units"');
+  }
   if (first === 'fix') {
     if (values.json) return usageError(io, '--json does not apply to "fix"');
     const { fix } = await import('./fix.js');

@@ -1,8 +1,11 @@
-// `stackctl units [--dir DIR] [--dry-run] [--config PATH] [--daemon-unit NAME]`: writes one thin systemd user
-// unit per configured stack and the update timer, from the config file (stackd need not run). The core
-// renders and plans (src/core/systemd-units.ts); this reads the directory and applies the plan. Units it did
-// not write for this config are never overwritten or removed.
-import { lstat, readdir, readFile, readlink, unlink } from 'node:fs/promises';
+// `stackctl units [--dir DIR] [--dry-run] [--config PATH] [--daemon-unit NAME] [--curl PATH]`: writes one thin
+// systemd user unit per configured stack and the update timer, from the config file (stackd need not run). The
+// core renders and plans (src/core/systemd-units.ts); this reads the directory and applies the plan. Units it did
+// not write for this config are never overwritten or removed. The stack units call stackd with curl (found on
+// PATH now, its absolute path written in) so a rebuild starts no node process per stack; without curl they run
+// stackctl, and stderr says how to get the curl units.
+import { constants } from 'node:fs';
+import { access, lstat, readdir, readFile, readlink, stat, unlink } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { writeAtomic } from '../adapters/atomic-file.js';
 import { planUnitChanges, renderUnitChanges, renderUnits } from '../core/systemd-units.js';
@@ -27,6 +30,8 @@ export interface UnitsOptions {
   json: boolean;
   /** the absolute argv that runs stackctl; default: how this stackctl was started */
   stackctl?: string[];
+  /** the curl the stack units run (--curl); default: `curl` on PATH */
+  curl?: string;
 }
 
 /** `stackctl stop` in a unit waits this long for the verdict of a stop (the shipped example's --timeout 5m). */
@@ -41,10 +46,24 @@ export async function units(io: UnitsIo, opts: UnitsOptions): Promise<number> {
     io.stderr.write(`stackctl: --daemon-unit: got ${JSON.stringify(daemonUnit)}; expected a service name like stackd.service\n`);
     return 2;
   }
+  let curl: string | undefined;
+  if (opts.curl !== undefined) {
+    curl = resolve(io.cwd, opts.curl);
+    if (!(await isExecutableFile(curl))) {
+      io.stderr.write(`stackctl: --curl: ${curl} is not an executable file; expected the path of curl (e.g. /usr/bin/curl)\n`);
+      return 2;
+    }
+  } else {
+    curl = await findOnPath('curl', io.env.PATH);
+    if (curl === undefined) {
+      io.stderr.write('stackctl: no curl on PATH, so the stack units run stackctl (a node process per stack at every start); install curl or pass --curl PATH, then run stackctl units again\n');
+    }
+  }
   const desired = renderUnits(read.config.stacks, {
     stackctl: opts.stackctl ?? thisStackctl(), daemonUnit, configPath: resolve(io.cwd, read.path),
     upTimeoutMs: DEFAULT_TIMEOUT_MS, stopTimeoutMs: STOP_TIMEOUT_MS,
     ...(opts.socket !== undefined ? { socket: resolve(io.cwd, opts.socket) } : {}),
+    ...(curl !== undefined ? { curl } : {}),
   });
   const changes = planUnitChanges(desired, await readUnitDir(dir), resolve(io.cwd, read.path));
   if (!opts.dryRun) {
@@ -64,6 +83,29 @@ export async function units(io: UnitsIo, opts: UnitsOptions): Promise<number> {
 function defaultUnitDir(env: Record<string, string | undefined>): string {
   const config = env.XDG_CONFIG_HOME || join(env.HOME ?? '', '.config');
   return join(config, 'systemd/user');
+}
+
+async function isExecutableFile(path: string): Promise<boolean> {
+  try {
+    if (!(await stat(path)).isFile()) return false;
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The first executable `name` in PATH's absolute directories, as PATH spells it (a link such as NixOS's
+ * /run/current-system/sw/bin/curl is kept, so the unit follows an upgrade); relative entries are skipped (a unit
+ * has no working directory of ours).
+ */
+async function findOnPath(name: string, path: string | undefined): Promise<string | undefined> {
+  for (const dir of (path ?? '').split(':')) {
+    if (!isAbsolute(dir)) continue;
+    if (await isExecutableFile(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
 }
 
 /**

@@ -12,8 +12,16 @@ export interface UnitFile {
 export interface UnitRenderOptions {
   /** the absolute argv that runs stackctl, e.g. ['/usr/local/bin/stackctl'] or [node, script] */
   stackctl: readonly string[];
-  /** passed to stackctl as --socket when set (otherwise stackctl's own default) */
+  /**
+   * stackd's API socket: passed to stackctl as --socket, or curl's --unix-socket. Unset: stackctl's own default,
+   * and for curl `%t/stackd/stackd.sock` (the user manager's runtime dir, where stackd.socket listens).
+   */
   socket?: string;
+  /**
+   * absolute path of curl: the stack units then ask stackd's socket with one curl (POST …?wait=) instead of
+   * starting stackctl, a node process per stack at every rebuild. Unset: the stack units run stackctl.
+   */
+  curl?: string;
   /** the unit that runs stackd; stack units want it and order after it, nothing stronger */
   daemonUnit: string;
   /** absolute path of the config the units come from; recorded in each file's header */
@@ -25,6 +33,12 @@ export interface UnitRenderOptions {
 }
 
 const MARK = '# stackd-generated-from=';
+/** Where stackd.socket listens, as a unit writes it: `%t` is the user manager's $XDG_RUNTIME_DIR. */
+export const DEFAULT_UNIT_SOCKET = '%t/stackd/stackd.sock';
+/** The longest ?wait= stackd holds a stack action for: src/http/schemas.ts's (core imports no http; a test keeps them equal). */
+export const MAX_WAIT_MS = 3_600_000;
+/** curl's --max-time is this much above the wait it asks stackd for; TimeoutStartSec=/TimeoutStopSec= a minute. */
+const CURL_GRACE_MS = 30_000;
 
 /** The header of every generated unit; the last line is what parseGeneratedFrom reads back. */
 export function generatedHeader(configPath: string): string {
@@ -70,8 +84,17 @@ function checkOptions(o: UnitRenderOptions): void {
   if (o.stackctl.length === 0 || !(o.stackctl[0] ?? '').startsWith('/')) {
     throw new Error(`stackctl command: expected an absolute path first, got ${JSON.stringify(o.stackctl)}`);
   }
-  for (const [what, v] of [['config path', o.configPath], ['socket', o.socket ?? ''], ['daemon unit', o.daemonUnit]] as const) {
+  if (o.curl !== undefined && !o.curl.startsWith('/')) throw new Error(`curl: expected an absolute path, got ${JSON.stringify(o.curl)}`);
+  const values = [['config path', o.configPath], ['socket', o.socket ?? ''], ['daemon unit', o.daemonUnit], ['curl', o.curl ?? '']] as const;
+  for (const [what, v] of values) {
     if (/[\n\r]/.test(v)) throw new Error(`${what}: a line break cannot go into a unit file, got ${JSON.stringify(v)}`);
+  }
+  if (o.curl !== undefined) {
+    for (const [what, ms] of [['up timeout', o.upTimeoutMs], ['stop timeout', o.stopTimeoutMs]] as const) {
+      if (!Number.isInteger(ms) || ms < 1 || ms > MAX_WAIT_MS) {
+        throw new Error(`${what}: expected whole milliseconds from 1 to ${MAX_WAIT_MS} (the longest ?wait= stackd holds a request), got ${ms}`);
+      }
+    }
   }
 }
 
@@ -80,24 +103,55 @@ function stackctlLine(o: UnitRenderOptions, args: string[]): string {
   return [...o.stackctl, ...socket, ...args].map(quoteExecArg).join(' ');
 }
 
+/**
+ * One request to stackd's socket that holds until the job's verdict or `waitMs` (stackd's answer: 200 done,
+ * 502 failed, 504 still running; with Accept: text/plain one line, the one `stackctl up` prints). curl prints
+ * it (stdout: the journal) and --fail-with-body exits 22 on 400 and up, so the unit fails with stackd's line.
+ * --no-buffer: that line is written as it arrives, before curl's own error line (stderr is unbuffered; a
+ * buffered stdout came out after it). --max-time is CURL_GRACE_MS above the wait: curl only gives up when stackd
+ * never answers.
+ */
+function curlLine(o: UnitRenderOptions, curl: string, stack: string, action: 'up' | 'stop', waitMs: number): string {
+  // `%t` is a specifier systemd expands (the runtime dir), so it is written as it is, not quoted
+  const socket = o.socket !== undefined ? quoteExecArg(o.socket) : DEFAULT_UNIT_SOCKET;
+  const url = `http://stackd/v1/stacks/${encodeURIComponent(stack)}/${action}?wait=${waitMs}`;
+  return [
+    quoteExecArg(curl), '--silent', '--show-error', '--fail-with-body', '--no-buffer', '--max-time', String(Math.ceil((waitMs + CURL_GRACE_MS) / 1000)),
+    '--unix-socket', socket, '-H', quoteExecArg('Accept: text/plain'), '-X', 'POST', quoteExecArg(url),
+  ].join(' ');
+}
+
+/** The stack's name as free text in Description= (where `%` is a specifier too). */
+const describedName = (name: string) => name.replaceAll('%', () => '%%');
+
 /** A stack's thin trigger unit (the shape of systemd/example-stack.service). */
 export function renderStackUnit(stack: { name: string; unit: string }, o: UnitRenderOptions): UnitFile {
   checkOptions(o);
-  const up = stackctlLine(o, ['up', stack.name, '--timeout', cliSpan(o.upTimeoutMs)]);
+  if (/[\n\r]/.test(stack.name)) throw new Error(`stack name: a line break cannot go into a unit file, got ${JSON.stringify(stack.name)}`);
+  const { curl } = o;
+  const up = curl !== undefined ? curlLine(o, curl, stack.name, 'up', o.upTimeoutMs) : stackctlLine(o, ['up', stack.name, '--timeout', cliSpan(o.upTimeoutMs)]);
+  const stop = curl !== undefined ? curlLine(o, curl, stack.name, 'stop', o.stopTimeoutMs) : stackctlLine(o, ['stop', stack.name, '--timeout', cliSpan(o.stopTimeoutMs)]);
+  const why = curl !== undefined
+    ? [
+      '# one curl asks stackd (no node process per stack): stackd answers with its verdict line, or when the wait',
+      '# (?wait=) has passed with what still runs, and carries on with the request; curl gives up only if stackd',
+      '# never answers, and systemd after that',
+    ]
+    : ['# stackctl gives up first and says what still runs; stackd carries on with the request'];
   const text = `${generatedHeader(o.configPath)}
 [Unit]
-Description=compose stack "${stack.name}", supervised by stackd
+Description=compose stack "${describedName(stack.name)}", supervised by stackd
 Wants=${o.daemonUnit}
 After=${o.daemonUnit}
 
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-# stackctl gives up first and says what still runs; stackd carries on with the request
+${why.join('\n')}
 TimeoutStartSec=${systemdSpan(o.upTimeoutMs + 60_000)}
 ExecStart=${up}
 ExecReload=${up}
-ExecStop=${stackctlLine(o, ['stop', stack.name, '--timeout', cliSpan(o.stopTimeoutMs)])}
+ExecStop=${stop}
 TimeoutStopSec=${systemdSpan(o.stopTimeoutMs + 60_000)}
 
 [Install]
@@ -121,6 +175,8 @@ After=${o.daemonUnit}
 
 [Service]
 Type=oneshot
+# stackctl even where the stack units use curl: it prints the update table and follows a run of up to hours,
+# once a day, so the node process it starts costs nothing a rebuild waits for
 ExecStart=${stackctlLine(o, ['update'])}
 TimeoutStartSec=2h
 `,

@@ -67,7 +67,8 @@ fi
 # podman 5); without recommends it pulls only python3-dotenv. docker-compose stays podman's default (checked below).
 have podman-compose || trixie_pkgs+=(podman-compose)
 # nix-bin: bookworm's Nix 2.8 (nix-instantiate) evaluates nix/module.nix in test/unit/nix-module.test.ts; without
-# recommends, so no nix-daemon or nixbld users.
+# recommends, so no nix-daemon or nixbld users. curl: what the generated stack units run (stackctl units writes
+# its absolute path into them; test/system/units.test.ts starts them), besides the tests' own probes.
 for p in docker-registry busybox-static apache2-utils jq curl openssl nix-bin; do have "$p" || need_pkgs+=("$p"); done
 if [ ${#need_pkgs[@]} -gt 0 ] || [ -n "${trixie_pkgs:-}" ]; then
   apt-get update -qq

@@ -2,9 +2,10 @@
 # host fixture, and bare declarations of the NixOS options the module sets (systemd.*, users.users,
 # environment.etc, assertions). Run by test/unit/nix-module.test.ts with nix-instantiate --eval --strict --json:
 #   --arg lib <nixpkgs>/lib   --arg host ./fixtures/doc1.nix   --argstr package /path/with/bin
+# NixOS's `pkgs` is a stub holding only what the module takes from it (curl: a directory with bin/curl).
 # Returns the failed assertions (as NixOS would refuse them), the generated config text and every unit as the
 # text NixOS would write (rendered here the same simple way: one Key=value a line, lists repeated).
-{ lib, host, package, coreutils ? "/usr", runuser ? "/usr/sbin/runuser" }:
+{ lib, host, package, coreutils ? "/usr", runuser ? "/usr/sbin/runuser", curl ? "/usr" }:
 let
   inherit (lib) mkOption types;
   unitOptions = {
@@ -38,6 +39,7 @@ let
       nixosStubs
       host
       { services.stackd = { inherit package coreutils runuser; }; }
+      { _module.args.pkgs = { inherit curl; }; }
     ];
   };
   cfg = evaluated.config;

@@ -223,6 +223,21 @@ export function systemctlUser(...args: string[]): Promise<RunResult> {
   return run(['systemctl', '--user', ...args]);
 }
 
+/**
+ * The lab has no journald: a drop-in sends a unit's stdout and stderr (what `journalctl --user -u UNIT` shows on a
+ * host) to `file`, appended in order; the unit's own file stays as it is. Remove `<unitDir>/<unit>.d` afterwards.
+ */
+export async function captureUnitOutput(unitDir: string, unit: string, file: string): Promise<void> {
+  await mkdir(join(unitDir, `${unit}.d`), { recursive: true });
+  await writeFile(join(unitDir, `${unit}.d`, 'output.conf'), `[Service]\nStandardOutput=append:${file}\nStandardError=append:${file}\n`);
+}
+
+/** The lines a unit printed so far into its captureUnitOutput file (none when it printed nothing). */
+export async function unitOutput(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l !== '');
+}
+
 /** Names of every unit the user manager knows (loaded, any state). */
 export async function userUnitNames(): Promise<string[]> {
   const r = await systemctlUser('list-units', '--all', '--plain', '--no-legend', '--full');

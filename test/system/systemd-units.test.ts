@@ -1,10 +1,12 @@
 // The shipped systemd units, for real: stackd socket-activated under the lab user's systemd user manager,
-// and per-stack units that only ask stackd. Reproduces the owner's thundering herd: every stack unit
-// started at once (what `nixos-rebuild switch` does) — all converge, through one queue.
+// and per-stack units that only ask stackd (systemd/example-stack.service as shipped: one curl each, held by
+// stackd until the verdict). Reproduces the owner's thundering herd: every stack unit started at once (what
+// `nixos-rebuild switch` does) — all converge, through one queue, each unit with stackd's verdict line in its
+// output (sent to a file by a drop-in: no journald in the lab).
 import { chmod, readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_IMAGE, ROOT, RUNTIME_DIR, cleanup, renderDaemonUnits, projectContainers, removeProject, run, scratch, waitFor, writeFiles, PODMAN_SOCKET } from './harness.js';
+import { BASE_IMAGE, ROOT, RUNTIME_DIR, captureUnitOutput, cleanup, renderDaemonUnits, unitOutput, projectContainers, removeProject, run, scratch, waitFor, writeFiles, PODMAN_SOCKET } from './harness.js';
 
 const SUFFIX = 'systest';
 const STACKS = ['u-one', 'u-two', 'u-three', 'u-four', 'u-five'];
@@ -14,13 +16,18 @@ const stackctl = [process.execPath, join(ROOT, 'dist/cli/stackctl.js'), '--socke
 
 const systemctl = (...args: string[]) => run(['systemctl', '--user', ...args]);
 
-/** systemd/example-stack.service for one stack, with stackctl spelled out. */
+/** systemd/example-stack.service for one stack, asking this test's stackd (its socket and unit renamed as renderDaemonUnits does). */
 async function renderStackUnit(name: string): Promise<string> {
-  const text = await readFile(join(ROOT, 'systemd/example-stack.service'), 'utf8');
-  return text
+  const text = (await readFile(join(ROOT, 'systemd/example-stack.service'), 'utf8'))
     .replaceAll('stackd.service', `stackd-${SUFFIX}.service`)
-    .replace(/stackctl (up|stop) example/g, (_m, verb: string) => `${stackctl.join(' ')} ${verb} ${name}`)
+    .replaceAll('%t/stackd/', `%t/stackd-${SUFFIX}/`)
+    .replaceAll('/v1/stacks/example/', `/v1/stacks/${name}/`)
     .replaceAll('"example"', `"${name}"`);
+  const exec = text.split('\n').filter((l) => /^Exec\w+=/.test(l));
+  if (exec.length !== 3 || !exec.every((l) => l.includes(`--unix-socket %t/stackd-${SUFFIX}/stackd.sock `) && l.includes(`/v1/stacks/${name}/`))) {
+    throw new Error(`systemd/example-stack.service: expected three curl lines to the stack's routes on %t/stackd/stackd.sock, got ${JSON.stringify(exec)}`);
+  }
+  return text;
 }
 
 describe('shipped systemd units', () => {
@@ -47,6 +54,7 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
       await writeFile(join(unitDir, name), text);
       written.push(name);
     }
+    for (const s of STACKS) await captureUnitOutput(unitDir, `${s}.service`, join(dir, `${s}.journal`));
     expect((await systemctl('daemon-reload')).code).toBe(0);
     const started = await systemctl('start', `stackd-${SUFFIX}.socket`);
     expect(started.code, started.stderr).toBe(0);
@@ -55,6 +63,7 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
   afterAll(async () => {
     await systemctl('stop', ...STACKS.map((s) => `${s}.service`), `stackd-${SUFFIX}.service`, `stackd-${SUFFIX}.socket`);
     for (const name of written) await rm(join(unitDir, name), { force: true });
+    for (const s of STACKS) await rm(join(unitDir, `${s}.service.d`), { recursive: true, force: true });
     await systemctl('daemon-reload');
     await systemctl('reset-failed');
     for (const s of STACKS) await removeProject(s);
@@ -93,19 +102,21 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
     await waitFor(async () => (await systemctl('is-active', `stackd-${SUFFIX}.service`)).stdout.trim() === 'active', 30_000, 'stackd active');
   });
 
-  it('all stack units started at once (a rebuild) each succeed, and every stack converges', async () => {
+  it('all stack units started at once (a rebuild) each succeed with stackd\'s verdict line, and every stack converges', async () => {
     const r = await systemctl('start', ...STACKS.map((s) => `${s}.service`));
     expect(r.code, r.stderr).toBe(0);
     for (const s of STACKS) {
       expect((await systemctl('is-active', `${s}.service`)).stdout.trim()).toBe('active');
       const containers = await projectContainers(s);
       expect(containers.map((c) => c.state)).toEqual(['running']);
+      expect(await unitOutput(join(dir, `${s}.journal`))).toEqual([expect.stringMatching(new RegExp(`^up ${s}: (ok in \\S+|skipped in \\S+: unchanged: .+)$`))]);
     }
   });
 
   it('stopping a stack unit stops the stack, and it stays stopped when stackd restarts', async () => {
     expect((await systemctl('stop', 'u-two.service')).code).toBe(0);
     expect((await projectContainers('u-two')).map((c) => c.state)).toEqual(['exited']);
+    expect((await unitOutput(join(dir, 'u-two.journal'))).slice(1)).toEqual([expect.stringMatching(/^stop u-two: ok in \S+$/)]);
     expect((await systemctl('restart', `stackd-${SUFFIX}.service`)).code).toBe(0);
     let states: string[] = [];
     await waitFor(async () => {

@@ -6,17 +6,25 @@
 // shortens WatchdogSec=/TimeoutAbortSec= so that takes seconds, and arms the wedge hook
 // (STACKD_TEST_WEDGE_ON=SIGUSR2, src/supervisor/wedge-test-hook.ts). stackd reaches podman through a symlink
 // the test creates only once it has seen stackd stay `activating` without it.
+// The stack units are the curl form (`stackctl units` finds curl on the lab's PATH): each start, reload and stop
+// is one curl that stackd holds until the verdict. The lab has no journald, so a drop-in per stack unit sends
+// the unit's stdout and stderr (what journalctl -u shows on a host) to a file the test reads; nothing else of
+// the generated unit changes. A stack whose image does not exist shows a failed start: the unit `failed`,
+// stackd's line in its output.
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BASE_IMAGE, PODMAN_SOCKET, ROOT, RUNTIME_DIR, cleanup, daemonMetrics, projectContainers, removeProject, renderDaemonUnits, run, scratch,
-  systemctlUser as systemctl, waitFor, writeFiles,
+  BASE_IMAGE, PODMAN_SOCKET, ROOT, RUNTIME_DIR, captureUnitOutput, cleanup, daemonMetrics, projectContainers, removeProject, renderDaemonUnits, run, scratch,
+  systemctlUser as systemctl, unitOutput, waitFor, writeFiles,
 } from './harness.js';
 
 const SUFFIX = 'unitgen';
 const DAEMON = `stackd-${SUFFIX}.service`;
 const STACKS = ['g-one', 'g-two', 'g-three', 'g-four', 'g-five'];
+/** its image does not exist in the lab registry: compose fails */
+const BAD = 'g-bad';
+const ALL = [...STACKS, BAD];
 const unitDir = join(process.env['HOME'] ?? '', '.config/systemd/user');
 const apiSocket = join(RUNTIME_DIR, `stackd-${SUFFIX}`, 'stackd.sock');
 const stackctl = [process.execPath, join(ROOT, 'dist/cli/stackctl.js')];
@@ -24,6 +32,10 @@ const stackctl = [process.execPath, join(ROOT, 'dist/cli/stackctl.js')];
 async function show(unit: string, prop: string): Promise<string> {
   return (await systemctl('show', '-p', prop, '--value', '--', unit)).stdout.trim();
 }
+
+/** What the stack unit printed (stdout and stderr, in order): the journal of a host, here the drop-in's file. */
+let journalDir = '';
+const journal = (stack: string) => unitOutput(join(journalDir, `${stack}.journal`));
 
 /** stackd_reconcile_total of one stack, every result summed. */
 async function reconciles(stack: string): Promise<number> {
@@ -41,7 +53,11 @@ describe('generated stack units and the Type=notify stackd', () => {
   beforeAll(async () => {
     for (const s of STACKS) await removeProject(s);
     dir = await scratch('unitgen');
-    await writeFiles(dir, { 'compose.yml': `services:\n  main:\n    image: ${BASE_IMAGE}\n    init: true\n    command: ["sleep", "100000"]\n` });
+    await writeFiles(dir, {
+      'compose.yml': `services:\n  main:\n    image: ${BASE_IMAGE}\n    init: true\n    command: ["sleep", "100000"]\n`,
+      'missing-image.yml': 'services:\n  ghost:\n    image: localhost:5000/lab/does-not-exist:1\n    command: ["sleep", "100000"]\n',
+    });
+    journalDir = dir;
     // absent until the READY test creates it: podman does not answer before that
     podmanLink = join(dir, 'podman.sock');
     await writeFile(join(dir, 'stackd.yaml'), `podman: { socket: ${podmanLink} }
@@ -49,6 +65,7 @@ api: { socket: ${apiSocket} }
 stateFile: ${join(dir, 'state.json')}
 stacks:
 ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`).join('\n')}
+  - { name: ${BAD}, compose: [${join(dir, 'missing-image.yml')}] }
 `);
     await mkdir(join(unitDir, `${DAEMON}.d`), { recursive: true });
     for (const [name, text] of Object.entries(await renderDaemonUnits(SUFFIX, join(dir, 'stackd.yaml')))) {
@@ -63,27 +80,38 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
     expect(gen.code, gen.stderr).toBe(0);
     const changes = (JSON.parse(gen.stdout) as { changes: { action: string; name: string }[] }).changes;
     for (const c of changes) if (c.action === 'create' || c.action === 'update') written.push(c.name);
-    expect(written).toEqual(expect.arrayContaining([...STACKS.map((s) => `${s}.service`), 'stackd-update.service', 'stackd-update.timer']));
+    expect(written).toEqual(expect.arrayContaining([...ALL.map((s) => `${s}.service`), 'stackd-update.service', 'stackd-update.timer']));
+    // test-only: the unit's output into a file (no journald here); the unit itself stays as generated
+    for (const s of ALL) await captureUnitOutput(unitDir, `${s}.service`, join(dir, `${s}.journal`));
     expect((await systemctl('daemon-reload')).code).toBe(0);
     const started = await systemctl('start', `stackd-${SUFFIX}.socket`);
     expect(started.code, started.stderr).toBe(0);
   });
 
   afterAll(async () => {
-    await systemctl('stop', ...STACKS.map((s) => `${s}.service`), DAEMON, `stackd-${SUFFIX}.socket`);
+    await systemctl('stop', ...ALL.map((s) => `${s}.service`), DAEMON, `stackd-${SUFFIX}.socket`);
     for (const name of written) await rm(join(unitDir, name), { force: true });
-    await rm(join(unitDir, `${DAEMON}.d`), { recursive: true, force: true });
+    for (const d of [DAEMON, ...ALL.map((s) => `${s}.service`)]) await rm(join(unitDir, `${d}.d`), { recursive: true, force: true });
     await systemctl('daemon-reload');
     await systemctl('reset-failed');
-    for (const s of STACKS) await removeProject(s);
+    for (const s of ALL) await removeProject(s);
     if (dir) await cleanup(dir);
   });
 
-  it('every generated unit passes systemd-analyze verify --user', async () => {
-    for (const name of [...STACKS.map((s) => `${s}.service`), 'stackd-update.service', 'stackd-update.timer']) {
+  it('every generated unit passes systemd-analyze verify --user; the stack units run curl, the update service stackctl', async () => {
+    for (const name of [...ALL.map((s) => `${s}.service`), 'stackd-update.service', 'stackd-update.timer']) {
       const r = await run(['systemd-analyze', 'verify', '--user', join(unitDir, name)]);
       expect(r.code, `${name}: ${r.stderr}`).toBe(0);
     }
+    for (const s of ALL) {
+      const exec = (await readFile(join(unitDir, `${s}.service`), 'utf8')).split('\n').filter((l) => /^Exec\w+=/.test(l));
+      expect(exec).toEqual([
+        expect.stringMatching(new RegExp(`^ExecStart=/\\S*/curl .* --unix-socket ${apiSocket} .* http://stackd/v1/stacks/${s}/up\\?wait=900000$`)),
+        expect.stringMatching(new RegExp(`^ExecReload=/\\S*/curl .* http://stackd/v1/stacks/${s}/up\\?wait=900000$`)),
+        expect.stringMatching(new RegExp(`^ExecStop=/\\S*/curl .* http://stackd/v1/stacks/${s}/stop\\?wait=300000$`)),
+      ]);
+    }
+    expect(await readFile(join(unitDir, 'stackd-update.service'), 'utf8')).toMatch(/^ExecStart=\S+ \S*stackctl\.js --socket \S+ update$/m);
   });
 
   it('stackd becomes active only after READY=1 (state loaded, podman answered)', async () => {
@@ -108,12 +136,15 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
     expect(await show(DAEMON, 'WatchdogUSec')).toBe('6s');
   });
 
-  it('five generated stack units started at once all converge through the queue', async () => {
+  it('five generated stack units started at once all converge through the queue; each unit active (exited), stackd\'s verdict in its output', async () => {
     const r = await systemctl('start', ...STACKS.map((s) => `${s}.service`));
     expect(r.code, r.stderr).toBe(0);
     for (const s of STACKS) {
-      expect(await show(`${s}.service`, 'ActiveState')).toBe('active');
+      expect(`${await show(`${s}.service`, 'ActiveState')} (${await show(`${s}.service`, 'SubState')})`).toBe('active (exited)');
       expect((await projectContainers(s)).map((c) => c.state)).toEqual(['running']);
+      // curl printed the one line stackd answered with (200): the verdict stackctl up would print
+      // (ok, or skipped when stackd's own start-up reconcile had converged it already)
+      expect(await journal(s)).toEqual([expect.stringMatching(new RegExp(`^up ${s}: (ok in \\S+|skipped in \\S+: unchanged: .+)$`))]);
     }
   });
 
@@ -123,20 +154,33 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
     expect((await systemctl('reload', 'g-one.service')).code).toBe(0);
     await new Promise((r) => setTimeout(r, 3000)); // anything else it might set off has time to show
     expect(await reconciles('g-one')).toBe(before + 1);
+    // the reload's curl got the verdict of that reconcile (the stack was unchanged: skipped)
+    expect((await journal('g-one')).slice(1)).toEqual([expect.stringMatching(/^up g-one: skipped in \S+: /)]);
     expect(await Promise.all(STACKS.slice(1).map(reconciles))).toEqual(others);
   });
 
   it('stop stops the stack, and it stays stopped when stackd restarts', async () => {
     expect((await systemctl('stop', 'g-two.service')).code).toBe(0);
     expect((await projectContainers('g-two')).map((c) => c.state)).toEqual(['exited']);
+    expect(await show('g-two.service', 'ActiveState')).toBe('inactive');
+    expect((await journal('g-two')).slice(1)).toEqual([expect.stringMatching(/^stop g-two: ok in \S+$/)]);
     expect((await systemctl('restart', DAEMON)).code).toBe(0);
     await waitFor(async () => {
       const r = await run([...stackctl, '--socket', apiSocket, 'status', '--json']);
       if (r.code !== 0) return false;
       const stacks = (JSON.parse(r.stdout) as { stacks: { name: string; state: string }[] }).stacks;
-      return stacks.every((s) => (s.name === 'g-two' ? s.state === 'stopped' : s.state === 'converged'));
+      // g-bad's unit was never started: whatever stackd makes of it (no desired state yet) is not this test's
+      return stacks.filter((s) => s.name !== BAD).every((s) => (s.name === 'g-two' ? s.state === 'stopped' : s.state === 'converged'));
     }, 60_000, 'stacks after a stackd restart');
     expect((await projectContainers('g-two')).map((c) => c.state)).toEqual(['exited']);
+  });
+
+  it('starting the stopped stack\'s unit again brings it up through curl: a real compose up, `up g-two: ok in …`', async () => {
+    const r = await systemctl('start', 'g-two.service');
+    expect(r.code, r.stderr).toBe(0);
+    expect(`${await show('g-two.service', 'ActiveState')} (${await show('g-two.service', 'SubState')})`).toBe('active (exited)');
+    expect((await projectContainers('g-two')).map((c) => c.state)).toEqual(['running']);
+    expect((await journal('g-two')).slice(2)).toEqual([expect.stringMatching(/^up g-two: ok in \S+$/)]);
   });
 
   it('a stackd whose event loop is blocked is restarted by systemd', async () => {
@@ -171,5 +215,20 @@ ${STACKS.map((s) => `  - { name: ${s}, compose: [${join(dir, 'compose.yml')}] }`
     expect(await show(DAEMON, 'Result')).toBe('success');
     const ready = await run(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--unix-socket', apiSocket, 'http://stackd/readyz']);
     expect(ready.stdout).toBe('200');
+  });
+
+  it('a stack whose compose fails: the unit is failed, and its output is stackd\'s line saying why', async () => {
+    const r = await systemctl('start', `${BAD}.service`);
+    expect(r.code).not.toBe(0);
+    expect(await show(`${BAD}.service`, 'ActiveState')).toBe('failed');
+    expect(await show(`${BAD}.service`, 'Result')).toBe('exit-code');
+    expect(await show(`${BAD}.service`, 'ExecMainStatus')).toBe('22'); // curl --fail-with-body on stackd's 502
+    const status = await run([...stackctl, '--socket', apiSocket, 'status', BAD, '--json']);
+    const last = (JSON.parse(status.stdout) as { lastResult?: { result: string; reasonCode?: string } }).lastResult;
+    expect(last).toMatchObject({ result: 'failed', reasonCode: 'compose-failed' });
+    const lines = await journal(BAD);
+    // stackd's line (the verdict stackctl up prints, compose's reason in it), then curl's own word on the 502
+    expect(lines[0]).toMatch(new RegExp(`^up ${BAD}: failed in \\S+: compose-failed: .*does-not-exist`));
+    expect(lines.slice(1)).toEqual(['curl: (22) The requested URL returned error: 502']);
   });
 });

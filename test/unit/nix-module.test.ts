@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
+import { renderStackUnit } from '../../src/core/systemd-units.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const EVAL = join(REPO, 'test/nix/eval.nix');
@@ -122,6 +123,23 @@ describe.skipIf(skip !== undefined).each([
     const line = /^Environment=NODE_OPTIONS=.+$/m.exec(unit)?.[0];
     expect(line).toBe('Environment=NODE_OPTIONS=--max-semi-space-size=1');
     expect(ev.userUnits['stackd.service']).toMatch(new RegExp(`^Environment="?${(line ?? '').slice('Environment='.length)}"?$`, 'm'));
+  });
+
+  it('each stack unit asks stackd with one curl (pkgs.curl) at stackd.socket\'s path: the lines `stackctl units` writes', () => {
+    const stacks = JSON.parse(ev.config ?? '{"stacks":[]}').stacks as { name: string; unit: string }[];
+    const run = (text: string) => text.split('\n').filter((l) => /^(Exec\w+|Timeout\w+Sec)=/.test(l)).sort();
+    expect(stacks).toHaveLength(stackCount);
+    for (const s of stacks) {
+      const generated = renderStackUnit(s, {
+        curl: '/usr/bin/curl', stackctl: ['/unused/stackctl'], daemonUnit: 'stackd.service', configPath: '/etc/stackd/stackd.json',
+        upTimeoutMs: 15 * 60_000, stopTimeoutMs: 5 * 60_000,
+      });
+      expect(run(ev.userUnits[s.unit] ?? '')).toEqual(run(generated.text));
+      expect(ev.userUnits[s.unit]).toContain(`ExecStart=/usr/bin/curl --silent --show-error --fail-with-body --no-buffer --max-time 930 --unix-socket %t/stackd/stackd.sock -H "Accept: text/plain" -X POST http://stackd/v1/stacks/${s.name}/up?wait=900000`);
+    }
+    expect(ev.userUnits['stackd.socket']).toContain('ListenStream=%t/stackd/stackd.sock');
+    // the update service stays on stackctl (it prints a table and runs for long)
+    expect(ev.userUnits['stackd-update.service']).toContain(`ExecStart=${pkg}/bin/stackctl update`);
   });
 
   it('a stack unit restarts when its compose file changes (restartTriggers)', () => {

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   generatedHeader, parseGeneratedFrom, planUnitChanges, quoteExecArg, renderStackUnit, renderUnitChanges, renderUnits,
-  renderUpdateUnits, systemdSpan, type UnitRenderOptions,
+  renderUpdateUnits, systemdSpan, MAX_WAIT_MS, type UnitRenderOptions,
 } from '../../../src/core/systemd-units.js';
+import { MAX_ACTION_WAIT_MS } from '../../../src/http/schemas.js';
 
 const SYSTEMD = join(import.meta.dirname, '../../../systemd');
 const CONFIG = '/home/alice/.config/stackd/stackd.yaml';
@@ -38,10 +39,62 @@ describe('systemdSpan', () => {
 });
 
 describe('renderStackUnit', () => {
-  it('is the shipped example-stack.service for stack "example", directive for directive (stackctl spelled out)', async () => {
-    const shipped = directives(await readFile(join(SYSTEMD, 'example-stack.service'), 'utf8'))
-      .map((l) => l.replace(/=stackctl /, '=/usr/local/bin/stackctl '));
-    expect(directives(renderStackUnit({ name: 'example', unit: 'example.service' }, opts).text)).toEqual(shipped);
+  it('is the shipped example-stack.service for stack "example", directive for directive (the curl form)', async () => {
+    const shipped = directives(await readFile(join(SYSTEMD, 'example-stack.service'), 'utf8'));
+    expect(directives(renderStackUnit({ name: 'example', unit: 'example.service' }, { ...opts, curl: '/usr/bin/curl' }).text)).toEqual(shipped);
+  });
+
+  const curl = '/usr/bin/curl --silent --show-error --fail-with-body --no-buffer';
+  const accept = '-H "Accept: text/plain" -X POST';
+  it.each<[string, Partial<UnitRenderOptions>, string[]]>([
+    ['the default socket: stackd.socket\'s, %t unquoted (systemd expands it)', {}, [
+      `ExecStart=${curl} --max-time 930 --unix-socket %t/stackd/stackd.sock ${accept} http://stackd/v1/stacks/immich/up?wait=900000`,
+      `ExecReload=${curl} --max-time 930 --unix-socket %t/stackd/stackd.sock ${accept} http://stackd/v1/stacks/immich/up?wait=900000`,
+      `ExecStop=${curl} --max-time 330 --unix-socket %t/stackd/stackd.sock ${accept} http://stackd/v1/stacks/immich/stop?wait=300000`,
+      'TimeoutStartSec=16min', 'TimeoutStopSec=6min',
+    ]],
+    ['a socket with a space is quoted', { socket: '/run/user/1000/s d/api.sock' }, [
+      `ExecStart=${curl} --max-time 930 --unix-socket "/run/user/1000/s d/api.sock" ${accept} http://stackd/v1/stacks/immich/up?wait=900000`,
+    ]],
+    ['% and $ in the socket are doubled (no specifier, no variable)', { socket: '/srv/100%$x/api.sock' }, [
+      `ExecStop=${curl} --max-time 330 --unix-socket /srv/100%%$$x/api.sock ${accept} http://stackd/v1/stacks/immich/stop?wait=300000`,
+    ]],
+    ['a quote and a backslash in the socket, C-escaped in double quotes', { socket: '/srv/a"b\\c.sock' }, [
+      `ExecStart=${curl} --max-time 930 --unix-socket "/srv/a\\"b\\\\c.sock" ${accept} http://stackd/v1/stacks/immich/up?wait=900000`,
+    ]],
+    ['a curl path with a space', { curl: '/opt/my tools/curl' }, [
+      'ExecStart="/opt/my tools/curl" --silent --show-error --fail-with-body --no-buffer --max-time 930 --unix-socket %t/stackd/stackd.sock -H "Accept: text/plain" -X POST http://stackd/v1/stacks/immich/up?wait=900000',
+    ]],
+    ['other deadlines: the wait is the timeout, --max-time 30 s more, systemd a minute more', { upTimeoutMs: 30 * 60_000, stopTimeoutMs: 90_000 }, [
+      `ExecStart=${curl} --max-time 1830 --unix-socket %t/stackd/stackd.sock ${accept} http://stackd/v1/stacks/immich/up?wait=1800000`,
+      'TimeoutStartSec=31min',
+      `ExecStop=${curl} --max-time 120 --unix-socket %t/stackd/stackd.sock ${accept} http://stackd/v1/stacks/immich/stop?wait=90000`,
+      'TimeoutStopSec=150s',
+    ]],
+  ])('with curl: %s', (_what, extra, lines) => {
+    const u = renderStackUnit({ name: 'immich', unit: 'immich-stack.service' }, { ...opts, curl: '/usr/bin/curl', ...extra });
+    for (const l of lines) expect(directives(u.text)).toContain(l);
+    expect(u.text).not.toContain('stackctl up');
+    // the comment above the deadline tells the curl story, not stackctl's
+    expect(u.text).toContain('# one curl asks stackd');
+    expect(u.text).not.toContain('# stackctl gives up first');
+  });
+
+  it.each<[string, string, string]>([
+    ['a-z, digits, "_" and "-" (every valid stack name) as they are', 'my_app-2', 'http://stackd/v1/stacks/my_app-2/up?wait=900000'],
+    ['anything else percent-encoded, and the % doubled for systemd', 'a b%c/d', 'http://stackd/v1/stacks/a%%20b%%25c%%2Fd/up?wait=900000'],
+  ])('the stack name in the URL: %s', (_what, name, url) => {
+    const u = renderStackUnit({ name, unit: 'x.service' }, { ...opts, curl: '/usr/bin/curl' });
+    expect(directives(u.text).find((l) => l.startsWith('ExecStart='))).toMatch(new RegExp(` ${url.replace(/[?%]/g, (c) => `\\${c}`)}$`));
+  });
+
+  it('refuses no wait stackd itself would take: the cap is the API\'s', () => {
+    expect(MAX_WAIT_MS).toBe(MAX_ACTION_WAIT_MS);
+    expect(() => renderStackUnit({ name: 'x', unit: 'x.service' }, { ...opts, curl: '/usr/bin/curl', upTimeoutMs: MAX_ACTION_WAIT_MS })).not.toThrow();
+  });
+
+  it('a % in the stack name is doubled in Description= too (a specifier there as well)', () => {
+    expect(directives(renderStackUnit({ name: '100%', unit: 'x.service' }, opts).text)).toContain('Description=compose stack "100%%", supervised by stackd');
   });
 
   it.each<[string, Partial<UnitRenderOptions>, string[]]>([
@@ -73,8 +126,17 @@ describe('renderStackUnit', () => {
     ['no stackctl', { stackctl: [] }, /absolute path/],
     ['a line break in the config path', { configPath: '/a\n[Service]' }, /line break/],
     ['a line break in the socket', { socket: '/a\nExecStartPre=/bin/rm' }, /line break/],
+    ['a relative curl', { curl: 'curl' }, /curl: expected an absolute path/],
+    ['a line break in the curl path', { curl: '/usr/bin/curl\nExecStartPre=/bin/rm' }, /line break/],
+    ['with curl, a wait above stackd\'s cap of an hour', { curl: '/usr/bin/curl', upTimeoutMs: 3_600_001 }, /up timeout: expected whole milliseconds from 1 to 3600000/],
+    ['with curl, a wait of 0 (stackd would answer 202 at once)', { curl: '/usr/bin/curl', stopTimeoutMs: 0 }, /stop timeout: expected whole milliseconds/],
+    ['with curl, a fraction of a millisecond', { curl: '/usr/bin/curl', upTimeoutMs: 1.5 }, /up timeout: expected whole milliseconds/],
   ])('refuses %s', (_what, extra, message) => {
     expect(() => renderStackUnit({ name: 'x', unit: 'x.service' }, { ...opts, ...extra })).toThrow(message);
+  });
+
+  it('refuses a line break in the stack name', () => {
+    expect(() => renderStackUnit({ name: 'x\n[Service]', unit: 'x.service' }, opts)).toThrow(/stack name: a line break/);
   });
 });
 
@@ -83,6 +145,11 @@ describe('renderUpdateUnits', () => {
     const shipped = directives(await readFile(join(SYSTEMD, name), 'utf8')).map((l) => l.replace(/=stackctl /, '=/usr/local/bin/stackctl '));
     const u = renderUpdateUnits(opts).find((x) => x.name === name);
     expect(directives(u?.text ?? '')).toEqual(shipped);
+  });
+
+  it('stackd-update.service runs stackctl even when the stack units use curl (it prints the update table)', () => {
+    const service = renderUpdateUnits({ ...opts, curl: '/usr/bin/curl' }).find((x) => x.name === 'stackd-update.service');
+    expect(directives(service?.text ?? '').filter((l) => l.startsWith('ExecStart='))).toEqual(['ExecStart=/usr/local/bin/stackctl update']);
   });
 });
 
