@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // stackd: the composition root. Config → logger → adapters → supervisor → HTTP; signals and readiness.
+// first: keeps dockerode's unused ssh/grpc transports from loading (ESM evaluates imports in order)
+import './adapters/podman-unused-transports.js';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -52,4 +52,12 @@ describe('what the daemon loads at start', () => {
     expect([...packages()].filter((p) => p === 'undici' || p === 'smol-toml')).toEqual([]);
     expect(resolved.filter((u) => /\/src\/adapters\/(registry-client|registry-auth|registries-conf-files)\.ts$/.test(u))).toEqual([]);
   });
+
+  it('gives dockerode a stub for its ssh and grpc transports (stackd talks to podman over a unix socket)', () => {
+    // ssh2 is required by docker-modem, grpc by dockerode's BuildKit sessions, both at load; the stub's resolve
+    // answers them before the recorder's, so the packages never resolve
+    expect(packages()).toContain('docker-modem');
+    expect(resolved.some((u) => u.endsWith('/src/adapters/podman-unused-transports.ts'))).toBe(true);
+    expect([...packages()].filter((p) => ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'].includes(p))).toEqual([]);
+  });
 });
