@@ -2,6 +2,13 @@
 // the core because both stackctl and stackd's text answers judge and word a finished job (core/verdict.ts).
 import type { ReconcileResult, StackAction } from './model.js';
 
+/**
+ * POST /v1/stacks/:name/{up,stop,down}?wait=: one request holds the whole reconcile (a stack unit's curl), so its
+ * cap is an hour: above any startupTimeout a stack sensibly has, below systemd's longest sensible start. Here in
+ * the core because the unit renderer (core/systemd-units.ts) must never write a wait stackd would refuse.
+ */
+export const MAX_ACTION_WAIT_MS = 3_600_000;
+
 export type JobKind = StackAction | 'check' | 'gc' | 'update';
 /** Jobs that are not a stack action: they run a task and report its output. */
 export type TaskKind = 'check' | 'gc' | 'update';

@@ -2,6 +2,7 @@
 // plan that turns what a unit directory holds into what it should hold. Pure: the CLI reads the directory,
 // this decides, the CLI writes. Every generated file starts with a header naming the config it came from;
 // a file without that header (or from another config) is never overwritten or removed.
+import { MAX_ACTION_WAIT_MS } from './job.js';
 
 export interface UnitFile {
   /** file name, e.g. immich.service */
@@ -35,8 +36,6 @@ export interface UnitRenderOptions {
 const MARK = '# stackd-generated-from=';
 /** Where stackd.socket listens, as a unit writes it: `%t` is the user manager's $XDG_RUNTIME_DIR. */
 export const DEFAULT_UNIT_SOCKET = '%t/stackd/stackd.sock';
-/** The longest ?wait= stackd holds a stack action for: src/http/schemas.ts's (core imports no http; a test keeps them equal). */
-export const MAX_WAIT_MS = 3_600_000;
 /** curl's --max-time is this much above the wait it asks stackd for; TimeoutStartSec=/TimeoutStopSec= a minute. */
 const CURL_GRACE_MS = 30_000;
 
@@ -91,8 +90,8 @@ function checkOptions(o: UnitRenderOptions): void {
   }
   if (o.curl !== undefined) {
     for (const [what, ms] of [['up timeout', o.upTimeoutMs], ['stop timeout', o.stopTimeoutMs]] as const) {
-      if (!Number.isInteger(ms) || ms < 1 || ms > MAX_WAIT_MS) {
-        throw new Error(`${what}: expected whole milliseconds from 1 to ${MAX_WAIT_MS} (the longest ?wait= stackd holds a request), got ${ms}`);
+      if (!Number.isInteger(ms) || ms < 1 || ms > MAX_ACTION_WAIT_MS) {
+        throw new Error(`${what}: expected whole milliseconds from 1 to ${MAX_ACTION_WAIT_MS} (the longest ?wait= stackd holds a request), got ${ms}`);
       }
     }
   }

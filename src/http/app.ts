@@ -10,7 +10,7 @@ import Type from 'typebox';
 import { UnknownStackError } from '../supervisor/api.js';
 import type { StackEvents, SupervisorApi } from '../supervisor/api.js';
 import {
-  ErrorBodySchema, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema, UpdateRequestBodySchema,
+  ERROR_RESPONSES, HealthzSchema, JobEnvelopeSchema, JobParamsSchema, JobQuerySchema, JobRequestBodySchema, UpdateRequestBodySchema,
   MAX_WAIT_MS, ReadinessSchema, StackListSchema, StackParamsSchema, StackStatusSchema,
 } from './schemas.js';
 import { refuseWhileClosing } from './closing.js';
@@ -43,7 +43,7 @@ export interface AppOptions {
   now?: () => number;
 }
 
-const errors = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema };
+const errors = ERROR_RESPONSES;
 /** the only methods the read-only app has routes for (fastify adds a HEAD for each GET) */
 const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 

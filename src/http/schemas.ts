@@ -106,15 +106,15 @@ export const ErrorBodySchema = Type.Object({
   error: Type.Object({ code: ErrorCodeSchema, message: Type.String() }),
 });
 
+/** every route's error answers: the API's one error shape */
+export const ERROR_RESPONSES = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema };
+
 export const StackParamsSchema = Type.Object({ name: StackNameSchema });
 export const JobParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 /** GET /v1/jobs/:id?wait=: one long-poll; the client polls again */
 export const MAX_WAIT_MS = 60_000;
-/**
- * POST /v1/stacks/:name/{up,stop,down}?wait=: one request holds the whole reconcile (a stack unit's curl), so
- * its cap is an hour: above any startupTimeout a stack sensibly has, below systemd's longest sensible start.
- */
-export const MAX_ACTION_WAIT_MS = 3_600_000;
+/** POST /v1/stacks/:name/{up,stop,down}?wait=: the whole reconcile (core/job.ts) */
+export { MAX_ACTION_WAIT_MS } from '../core/job.js';
 /** `wait` stays a string here: wait-param.ts accepts plain digits only (no coercion of "1.5", "0x10", "1e3", ""). */
 export const JobQuerySchema = Type.Object({ wait: Type.Optional(Type.String()) });
 /** POST /v1/check and /v1/gc (the app treats a missing body as `{}`). */

@@ -14,7 +14,7 @@ import { isPending, noVerdictText, oneLine, renderVerdict, succeeded } from '../
 import type { StackAction, SupervisorApi } from '../supervisor/api.js';
 import { prefersText } from './accept.js';
 import { BadRequestError } from './errors.js';
-import { ErrorBodySchema, JobEnvelopeSchema, JobOrVerdictLine, JobQuerySchema, MAX_ACTION_WAIT_MS, StackParamsSchema } from './schemas.js';
+import { ERROR_RESPONSES, JobEnvelopeSchema, JobOrVerdictLine, JobQuerySchema, MAX_ACTION_WAIT_MS, StackParamsSchema } from './schemas.js';
 import { parseWaitParam, waitParamMessage } from './wait-param.js';
 
 const STACK_ACTIONS: readonly StackAction[] = ['up', 'stop', 'down'];
@@ -35,13 +35,12 @@ function statusOf(job: Job): 200 | 502 | 504 {
 
 export function registerStackActions(app: FastifyInstance, supervisor: SupervisorApi, closing: AbortSignal): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const errors = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema };
   for (const action of STACK_ACTIONS) {
     r.post(`/v1/stacks/:name/${action}`, {
       schema: {
         params: StackParamsSchema,
         querystring: JobQuerySchema,
-        response: { 202: JobEnvelopeSchema, 200: JobOrVerdictLine, 502: JobOrVerdictLine, 504: JobOrVerdictLine, ...errors },
+        response: { 202: JobEnvelopeSchema, 200: JobOrVerdictLine, 502: JobOrVerdictLine, 504: JobOrVerdictLine, ...ERROR_RESPONSES },
       },
     }, async (req, reply) => {
       const { name } = req.params;
